@@ -1,0 +1,220 @@
+"""The command line: ``llmvm run | simulate | programs | backends``.
+
+Library errors (``LLMVMError``) become clean messages in one place, ``main()``; every option that
+names something the user sets often also reads an environment variable (``LLMVM_BACKEND``, …).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import click
+
+from llmvm import backends as backends_mod
+from llmvm import dialect as dialect_mod
+from llmvm import program as program_mod
+from llmvm.compile import compile_machine
+from llmvm.errors import LLMVMError
+from llmvm.program import Configuration, TuringMachine, tape_string
+from llmvm.reference import Reference
+from llmvm.run import RunResult, run
+from llmvm.vm import Step
+
+PROGRAMS_DIR = Path(__file__).resolve().parent.parent / "programs"
+EXIT = {"halted": 0, "step-limit": 3}  # every other status exits 1
+
+
+def _load_machine(path: str, input_: str | None, head: int | None) -> TuringMachine:
+    machine = program_mod.load(path)
+    if input_ is not None:
+        machine = machine.with_input(tuple(input_), head or 0)
+    elif head is not None:
+        machine = machine.with_input(machine.input, head)
+    return machine
+
+
+def _options(pairs: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--option")
+        out[key.strip().replace("-", "_")] = value
+    return out
+
+
+class Progress:
+    """A progress line on stderr, refreshed at most every half second; free when quiet."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.started = self.shown = time.perf_counter()
+
+    def __call__(self, step: Step) -> None:
+        if step.n & 1023 or not self.enabled:
+            return
+        now = time.perf_counter()
+        if now - self.shown >= 0.5:
+            self.shown = now
+            rate = step.n / (now - self.started)
+            click.echo(f"\r  cycle {step.n:,}  ({rate:,.0f} cycles/s)", nl=False, err=True)
+
+    def done(self) -> None:
+        if self.enabled and self.shown != self.started:
+            click.echo("\r" + " " * 60 + "\r", nl=False, err=True)
+
+
+# --------------------------------------------------------------------------------------- commands
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="llmvm")
+def cli() -> None:
+    """A language model as the CPU of a stored-instruction computer (Schuurmans 2023)."""
+
+
+@cli.command("run")
+@click.argument("program_path", metavar="PROGRAM")
+@click.option("--backend", "-b", default="oracle", envvar="LLMVM_BACKEND", show_default=True,
+              help="The CPU: a backend name from `llmvm backends`.")
+@click.option("--option", "-o", "backend_options", multiple=True, metavar="KEY=VALUE",
+              help="A backend option (repeatable), e.g. -o path=recording.jsonl.")
+@click.option("--dialect", "-d", default="schuurmans", envvar="LLMVM_DIALECT", show_default=True,
+              help="Prompt dialect: a name in prompts/ or a YAML file.")
+@click.option("--max-steps", default=1_000_000, show_default=True, help="Stop after this many cycles.")
+@click.option("--input", "input_", metavar="SYMBOLS", help="Start on this tape instead of the program's input.")
+@click.option("--head", type=int, help="Start with the head on this cell.")
+@click.option("--no-check", is_flag=True, help="Do not compare with the reference simulator after every cycle.")
+@click.option("--no-memo", is_flag=True, help="Ask the backend every cycle, even for a prompt it has answered.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress line.")
+def run_cmd(program_path: str, backend: str, backend_options: tuple[str, ...], dialect: str, max_steps: int,
+            input_: str | None, head: int | None, no_check: bool, no_memo: bool, as_json: bool, quiet: bool) -> None:
+    """Run PROGRAM (a YAML file or compact notation) on the LLM machine."""
+    machine = _load_machine(program_path, input_, head)
+    image = compile_machine(machine, dialect_mod.load(dialect))
+    cpu = backends_mod.create(backend, dialect=image.dialect, **_options(backend_options))
+    progress = Progress(not (quiet or as_json) and sys.stderr.isatty())
+    if not (quiet or as_json):
+        _header(machine, image.dialect.name, backends_mod.label(cpu), max_steps)
+    result = run(image, cpu, max_steps=max_steps, check=not no_check, memo=not no_memo, observers=(progress,))
+    progress.done()
+    if as_json:
+        click.echo(json.dumps(_result_json(result, machine), indent=2))
+    else:
+        _report(result, machine)
+    sys.exit(EXIT.get(result.status, 1))
+
+
+@cli.command("simulate")
+@click.argument("program_path", metavar="PROGRAM")
+@click.option("--max-steps", default=100_000_000, show_default=True, help="Stop after this many steps.")
+@click.option("--input", "input_", metavar="SYMBOLS", help="Start on this tape instead of the program's input.")
+@click.option("--head", type=int, help="Start with the head on this cell.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def simulate_cmd(program_path: str, max_steps: int, input_: str | None, head: int | None, as_json: bool) -> None:
+    """Run PROGRAM on the reference simulator only (the ground truth; no backend)."""
+    machine = _load_machine(program_path, input_, head)
+    started = time.perf_counter()
+    out = Reference(machine).run(max_steps)
+    seconds = time.perf_counter() - started
+    if as_json:
+        click.echo(json.dumps({"status": out.status, "steps": out.steps, "seconds": seconds,
+                               **_config_json(out.config, machine)}, indent=2))
+    else:
+        click.echo(f"{machine.name}: {out.status} after {out.steps:,} steps "
+                   f"({seconds:.3f} s, {out.steps / max(seconds, 1e-9):,.0f} steps/s)")
+        _print_config(out.config, machine)
+    sys.exit(EXIT.get(out.status, 1))
+
+
+@cli.command("programs")
+def programs_cmd() -> None:
+    """List the shipped programs."""
+    for path in sorted(PROGRAMS_DIR.glob("*.yaml")):
+        try:
+            m = program_mod.load(path)
+            summary = (m.description.strip().splitlines() or [""])[0]
+            click.echo(f"{path.name:24} {len(m.states):3} states {len(m.symbols):3} symbols  {summary}")
+        except LLMVMError as e:
+            click.echo(f"{path.name:24} (invalid: {e})")
+
+
+@cli.command("backends")
+def backends_cmd() -> None:
+    """List the backends that are installed."""
+    for name, ep in sorted(backends_mod.registry().items()):
+        try:
+            cls = ep.load()
+            kind = "LLM" if cls.is_llm else "deterministic, not an LLM"
+            doc = (cls.__module__ and sys.modules[cls.__module__].__doc__ or "").strip().splitlines()
+            click.echo(f"{name:10} {kind:28} {doc[0] if doc else ''}")
+        except Exception as e:  # a broken plugin must not hide the others
+            click.echo(f"{name:10} unavailable: {e}")
+
+
+# --------------------------------------------------------------------------------------- reports
+
+
+def _header(machine: TuringMachine, dialect: str, backend: str, max_steps: int) -> None:
+    click.echo(f"program  {machine.name} ({machine.source}): {len(machine.states)} states, "
+               f"{len(machine.symbols)} symbols, dialect {dialect}")
+    click.echo(f"backend  {backend}")
+    click.echo(f"limit    {max_steps:,} cycles")
+
+
+def _report(r: RunResult, machine: TuringMachine) -> None:
+    checked = "checked against the reference at every cycle" if r.checked else "NOT checked (--no-check)"
+    click.echo(f"status   {r.status} after {r.cycles:,} cycles ({checked})")
+    _print_config(r.config, machine)
+    click.echo(f"calls    {r.calls:,} backend calls, {r.cache_hits:,} answered from the run's memo")
+    rate = r.cycles / r.seconds if r.seconds > 0 else 0.0
+    click.echo(f"time     {r.seconds:.3f} s ({rate:,.0f} cycles/s)")
+    if r.error:
+        click.echo(click.style(f"error    {r.error}", fg="red"), err=True)
+
+
+def _print_config(c: Configuration, machine: TuringMachine) -> None:
+    click.echo(f"state    {c.state}{' (halted)' if c.halted else ''}   head {c.head}")
+    click.echo(f"tape     {c.window(machine.blank)}")
+    written = tape_string(c.tape, machine.blank)
+    ones = sum(1 for s in c.tape.values() if s != machine.blank)
+    shown = written if len(written) <= 120 else written[:57] + " … " + written[-57:]
+    click.echo(f"written  {shown!r} ({ones} non-blank cells)")
+
+
+def _config_json(c: Configuration, machine: TuringMachine) -> dict[str, Any]:
+    return {"state": c.state, "halted": c.halted, "head": c.head,
+            "tape": tape_string(c.tape, machine.blank),
+            "nonblank": sum(1 for s in c.tape.values() if s != machine.blank)}
+
+
+def _result_json(r: RunResult, machine: TuringMachine) -> dict[str, Any]:
+    d = asdict(r)
+    d.pop("config")
+    d.pop("extra")
+    return {**d, **_config_json(r.config, machine)}
+
+
+def main() -> None:
+    """Entry point: library errors become one clear message and exit status 2."""
+    try:
+        cli(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except LLMVMError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
