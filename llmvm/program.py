@@ -163,7 +163,7 @@ def load(path: str | Path) -> TuringMachine:
     path_str = str(path)
     p = Path(path_str)
     if not p.exists():
-        if COMPACT.fullmatch(path_str.strip()):
+        if COMPACT.fullmatch(path_str.strip()) and not regex.search(r"[./\\]", path_str):
             return parse_compact(path_str)
         raise ProgramError(f"{path_str}: no such program file (and not compact notation like 1RB1LB_1LA1RZ)")
     try:
