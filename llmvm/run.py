@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from llmvm.backends import Backend, label
-from llmvm.backends.memo import Memo
+from llmvm.backends.cache import Cached
 from llmvm.compile import Image
 from llmvm.errors import BackendError, CompletionError, DivergenceError
 from llmvm.lockstep import Lockstep
@@ -44,9 +44,13 @@ class RunResult:
 
 def run(image: Image, backend: Backend, *, max_steps: int, check: bool = True,
         memo: bool = True, observers: tuple[Observer, ...] = ()) -> RunResult:
-    """Run the image from its initial memory for at most ``max_steps`` cycles."""
+    """Run the image from its initial memory for at most ``max_steps`` cycles.
+
+    ``backend`` may already be a :class:`Cached` (with a store); otherwise it gets an in-run memo
+    unless ``memo`` is False.
+    """
     memory = image.memory()
-    cpu = Memo(backend) if memo else backend
+    cpu = backend if isinstance(backend, Cached) else Cached(backend, dialect=image.dialect.name, memo=memo)
     vm = VM(memory, cpu, image.harness())
     lock = Lockstep(image, memory) if check else None
     status, error = "step-limit", ""
@@ -76,10 +80,8 @@ def run(image: Image, backend: Backend, *, max_steps: int, check: bool = True,
         status, error = "interrupted", f"interrupted after {vm.cycle} cycles"
     seconds = time.perf_counter() - started
     final = lock.ref.state if lock else (image.state_of.get(last.instruction) if last else None)
-    calls = cpu.calls if isinstance(cpu, Memo) else vm.cycle
-    hits = cpu.hits if isinstance(cpu, Memo) else 0
     return RunResult(
         status=status, cycles=vm.cycle, config=image.decode(memory, last_state=final),
-        calls=calls, cache_hits=hits, backend=label(backend), is_llm=backend.is_llm,
+        calls=cpu.calls, cache_hits=cpu.hits, backend=label(backend), is_llm=backend.is_llm,
         seconds=seconds, checked=lock is not None, error=error,
     )
