@@ -6,18 +6,21 @@ names something the user sets often also reads an environment variable (``LLMVM_
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import click
 
 from llmvm import backends as backends_mod
 from llmvm import dialect as dialect_mod
 from llmvm import program as program_mod
+from llmvm.backends.cache import MODES, Cached, Store
 from llmvm.compile import compile_machine
 from llmvm.errors import LLMVMError
 from llmvm.program import Configuration, TuringMachine, tape_string
@@ -26,6 +29,7 @@ from llmvm.run import RunResult, run
 from llmvm.vm import Step
 
 PROGRAMS_DIR = Path(__file__).resolve().parent.parent / "programs"
+DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "llmvm" / "completions.sqlite"
 EXIT = {"halted": 0, "step-limit": 3}  # every other status exits 1
 
 
@@ -69,6 +73,49 @@ class Progress:
             click.echo("\r" + " " * 60 + "\r", nl=False, err=True)
 
 
+@dataclass(frozen=True)
+class CpuSpec:
+    """The backend a command should use, as the user gave it: name, options, dialect, cache."""
+
+    backend: str
+    options: tuple[str, ...]
+    dialect: str
+    cache: str
+    cache_mode: str
+
+    def build(self, dialect: "dialect_mod.Dialect", *, memo: bool = True) -> Cached:
+        inner = backends_mod.create(self.backend, dialect=dialect, **_options(self.options))
+        # a disk cache only for real models: deterministic stand-ins are cheaper than a look-up
+        store = Store(self.cache) if inner.is_llm and self.cache_mode != "off" else None
+        return Cached(inner, dialect=dialect.name, store=store, mode=self.cache_mode, memo=memo)
+
+
+def cpu_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that choose the CPU, shared by every command that talks to a backend."""
+    options = [
+        click.option("--backend", "-b", default="oracle", envvar="LLMVM_BACKEND", show_default=True,
+                     help="The CPU: a backend name from `llmvm backends`."),
+        click.option("--option", "-o", "backend_options", multiple=True, metavar="KEY=VALUE",
+                     help="A backend option (repeatable), e.g. -o model=qwen2.5:0.5b."),
+        click.option("--dialect", "-d", default="schuurmans", envvar="LLMVM_DIALECT", show_default=True,
+                     help="Prompt dialect: a name in prompts/ or a YAML file."),
+        click.option("--cache", default=str(DEFAULT_CACHE), envvar="LLMVM_CACHE", show_default=True,
+                     help="SQLite file of model completions, shared between runs (LLM backends only)."),
+        click.option("--cache-mode", type=click.Choice(MODES), default="use", show_default=True,
+                     help="use | refresh (ask again) | replay-only (never call the model) | off."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, backend: str, backend_options: tuple[str, ...], dialect: str, cache: str,
+                cache_mode: str, **kwargs: Any) -> Any:
+        spec = CpuSpec(backend, backend_options, dialect, cache, cache_mode)
+        return command(*args, cpu_spec=spec, **kwargs)
+
+    return wrapper
+
+
 # --------------------------------------------------------------------------------------- commands
 
 
@@ -80,12 +127,7 @@ def cli() -> None:
 
 @cli.command("run")
 @click.argument("program_path", metavar="PROGRAM")
-@click.option("--backend", "-b", default="oracle", envvar="LLMVM_BACKEND", show_default=True,
-              help="The CPU: a backend name from `llmvm backends`.")
-@click.option("--option", "-o", "backend_options", multiple=True, metavar="KEY=VALUE",
-              help="A backend option (repeatable), e.g. -o path=recording.jsonl.")
-@click.option("--dialect", "-d", default="schuurmans", envvar="LLMVM_DIALECT", show_default=True,
-              help="Prompt dialect: a name in prompts/ or a YAML file.")
+@cpu_options
 @click.option("--max-steps", default=1_000_000, show_default=True, help="Stop after this many cycles.")
 @click.option("--input", "input_", metavar="SYMBOLS", help="Start on this tape instead of the program's input.")
 @click.option("--head", type=int, help="Start with the head on this cell.")
@@ -93,22 +135,74 @@ def cli() -> None:
 @click.option("--no-memo", is_flag=True, help="Ask the backend every cycle, even for a prompt it has answered.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress line.")
-def run_cmd(program_path: str, backend: str, backend_options: tuple[str, ...], dialect: str, max_steps: int,
-            input_: str | None, head: int | None, no_check: bool, no_memo: bool, as_json: bool, quiet: bool) -> None:
+def run_cmd(program_path: str, cpu_spec: "CpuSpec", max_steps: int, input_: str | None, head: int | None,
+            no_check: bool, no_memo: bool, as_json: bool, quiet: bool) -> None:
     """Run PROGRAM (a YAML file or compact notation) on the LLM machine."""
     machine = _load_machine(program_path, input_, head)
-    image = compile_machine(machine, dialect_mod.load(dialect))
-    cpu = backends_mod.create(backend, dialect=image.dialect, **_options(backend_options))
+    image = compile_machine(machine, dialect_mod.load(cpu_spec.dialect))
+    cpu = cpu_spec.build(image.dialect, memo=not no_memo)
     progress = Progress(not (quiet or as_json) and sys.stderr.isatty())
     if not (quiet or as_json):
-        _header(machine, image.dialect.name, backends_mod.label(cpu), max_steps)
-    result = run(image, cpu, max_steps=max_steps, check=not no_check, memo=not no_memo, observers=(progress,))
+        _header(machine, image.dialect.name, backends_mod.label(cpu.inner), max_steps)
+    result = run(image, cpu, max_steps=max_steps, check=not no_check, observers=(progress,))
     progress.done()
     if as_json:
         click.echo(json.dumps(_result_json(result, machine), indent=2))
     else:
         _report(result, machine)
     sys.exit(EXIT.get(result.status, 1))
+
+
+@cli.command("verify")
+@click.argument("program_path", metavar="PROGRAM")
+@cpu_options
+@click.option("--certificate", "-c", "cert_path", type=click.Path(dir_okay=False),
+              help="Where to write the JSON certificate [default: PROGRAM.DIALECT.BACKEND.certificate.json].")
+@click.option("--repair", default=0, show_default=True, metavar="ROUNDS",
+              help="Add failing cases to the few-shot prefix and re-verify all cases, up to ROUNDS times.")
+@click.option("--save-dialect", type=click.Path(dir_okay=False),
+              help="With --repair: write the repaired dialect here, to run it with --dialect.")
+@click.option("--workers", default=0, help="Concurrent requests [default: the backend's own limit].")
+def verify_cmd(program_path: str, cpu_spec: CpuSpec, cert_path: str | None, repair: int,
+               save_dialect: str | None, workers: int) -> None:
+    """Certify a backend on PROGRAM: ask every distinct prompt once and check every answer."""
+    from llmvm import verify
+
+    # a certificate is about the model, not the cache: ask afresh (and store) unless told replay-only
+    spec = replace(cpu_spec, cache_mode="refresh") if cpu_spec.cache_mode == "use" else cpu_spec
+    image = compile_machine(program_mod.load(program_path), dialect_mod.load(spec.dialect))
+    cpu = spec.build(image.dialect, memo=False)
+    workers = workers or int(getattr(cpu.inner, "concurrency", 1))
+    click.echo(f"verifying {image.machine.name} in dialect {image.dialect.name} on {backends_mod.label(cpu.inner)}")
+    for round_ in range(repair + 1):
+        todo = verify.cases(image)
+        verdicts = verify.ask_all(cpu, todo, workers=workers)
+        failed = [v for v in verdicts if not v.passed]
+        click.echo(f"round {round_ + 1}: {len(todo) - len(failed)}/{len(todo)} cases pass")
+        if not failed or round_ == repair:
+            break
+        image = verify.repair(image, failed)
+    _verdict_table(verdicts)
+    cert = verify.certificate(image, cpu.inner, verdicts, rounds=round_ + 1)
+    stem = Path(program_path).stem if Path(program_path).exists() else "program"
+    path = Path(cert_path or f"{stem}.{image.dialect.name}.{cpu.inner.name}.certificate.json")
+    path.write_text(verify.dump(cert) + "\n", encoding="utf-8")
+    if save_dialect and repair:
+        dialect_mod.save(image.dialect, save_dialect)
+        click.echo(f"repaired dialect written to {save_dialect}")
+    passed, total = cert["passed"], cert["cases"]
+    verdict = "CERTIFIED" if passed == total else "FAILED"
+    click.echo(f"{verdict}: {passed}/{total} cases; certificate written to {path}")
+    sys.exit(0 if passed == total else 1)
+
+
+def _verdict_table(verdicts: list[Any]) -> None:
+    click.echo(f"{'state':6} {'read':5} {'ok':3} answer")
+    for v in verdicts:
+        mark = click.style("✓", fg="green") if v.passed else click.style("✗", fg="red")
+        click.echo(f"{v.case.state:6} {','.join(v.case.symbols):5} {mark:3} {v.answer.strip()!r}")
+        if not v.passed:
+            click.echo(f"{'':16}expected {v.case.expected.strip()!r} ({v.reason})")
 
 
 @cli.command("simulate")
@@ -172,7 +266,7 @@ def _report(r: RunResult, machine: TuringMachine) -> None:
     checked = "checked against the reference at every cycle" if r.checked else "NOT checked (--no-check)"
     click.echo(f"status   {r.status} after {r.cycles:,} cycles ({checked})")
     _print_config(r.config, machine)
-    click.echo(f"calls    {r.calls:,} backend calls, {r.cache_hits:,} answered from the run's memo")
+    click.echo(f"calls    {r.calls:,} backend calls, {r.cache_hits:,} answered from the cache")
     rate = r.cycles / r.seconds if r.seconds > 0 else 0.0
     click.echo(f"time     {r.seconds:.3f} s ({rate:,.0f} cycles/s)")
     if r.error:

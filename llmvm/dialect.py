@@ -82,6 +82,19 @@ def load(name_or_path: str) -> Dialect:
     return from_data(data, source=str(path))
 
 
+def save(dialect: Dialect, path: str | Path) -> None:
+    """Write a dialect as YAML that ``load`` reads back unchanged (e.g. one repaired by verify)."""
+    data = {
+        "name": dialect.name, "description": dialect.description, "language": dialect.language,
+        "read_depth": dialect.read_depth, "boot": dialect.boot, "instruction": dialect.instruction,
+        "first_case": dialect.first_case, "case": dialect.case, "answer": dialect.answer,
+        "halt_answer": dialect.halt_answer, "moves": dict(dialect.moves),
+    }
+    if dialect.uniform is not None:
+        data["uniform"] = dialect.uniform
+    Path(path).write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1000), encoding="utf-8")
+
+
 def from_data(data: dict, *, source: str = "<dialect>") -> Dialect:
     """Validate a dialect given as plain data."""
     where = f"{source}: dialect"

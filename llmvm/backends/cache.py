@@ -110,19 +110,21 @@ class Cached:
         if self.memo is not None and (hit := self.memo.get(prompt)) is not None:
             self.memo_hits += 1
             return hit
-        key = cache_key(self.settings, self.dialect, prompt) if self.store else ""
-        answer = self.store.get(key) if self.store and self.mode != "refresh" else None
+        store = self.store
+        key = cache_key(self.settings, self.dialect, prompt) if store is not None else ""
+        answer = store.get(key) if store is not None and self.mode != "refresh" else None
         if answer is not None:
             with self._lock:
                 self.store_hits += 1
         elif self.mode == "replay-only":
-            raise BackendError(f"cache replay-only: no stored completion for this prompt in {self.store.path if self.store else '(no store)'}")
+            where = store.path if store is not None else "(no cache file)"
+            raise BackendError(f"cache replay-only: no stored completion for this prompt in {where}")
         else:
             answer = self.inner.complete(prompt)
             with self._lock:
                 self.calls += 1
-            if self.store:
-                self.store.put(key, self.settings, self.dialect, prompt, answer)
+            if store is not None:
+                store.put(key, self.settings, self.dialect, prompt, answer)
         if self.memo is not None:
             self.memo[prompt] = replace(answer, cached=True, latency=0.0)
         return answer

@@ -9,6 +9,7 @@ two do not multiply. The API key is read from the environment and never stored i
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from typing import Any, ClassVar
@@ -35,7 +36,8 @@ class OpenAIBackend:
     def __init__(self, *, dialect: Any = None, model: str | None = None, base_url: str | None = None,
                  endpoint: str = "completion", max_tokens: int | str = 64, timeout: float | str = 60.0,
                  retries: int | str = 5, seed: int | str | None = 0, system: str | None = None,
-                 repeat_penalty: float | str | None = 1.0, concurrency: int | str = 4):
+                 repeat_penalty: float | str | None = 1.0, concurrency: int | str = 4,
+                 backoff: float | str = 0.5):
         import openai  # imported here: nothing touches the network or reads secrets at import time
 
         self.model = model or _env("LLMVM_MODEL")
@@ -58,6 +60,7 @@ class OpenAIBackend:
         self.system = system
         self.repeat_penalty = None if repeat_penalty in (None, "", "none") else float(repeat_penalty)
         self.concurrency = int(concurrency)
+        self.backoff = float(backoff)  # first retry delay in seconds; doubles up to 30 s
         self._openai = openai
         # max_retries=0: tenacity owns retrying, so the two never multiply
         self._client = openai.OpenAI(api_key=key or "not-needed", base_url=self.base_url,
@@ -72,14 +75,14 @@ class OpenAIBackend:
         retrying = Retrying(
             retry=retry_if_exception(self._transient),
             stop=stop_after_attempt(self.retries + 1),
-            wait=self._wait(wait_exponential(multiplier=0.5, max=30)),
+            wait=self._wait(wait_exponential(multiplier=self.backoff, max=30)),
             reraise=True,
         )
         try:
             for attempt in retrying:
                 with attempt:
                     text, usage = self._call(prompt)
-        except self._openai.APIError as e:
+        except (self._openai.APIError, json.JSONDecodeError) as e:
             raise BackendError(f"openai backend ({self._where()}): {self._describe_error(e)}") from None
         return Completion(text, latency=time.perf_counter() - started,
                           tokens_in=getattr(usage, "prompt_tokens", None),
@@ -109,6 +112,8 @@ class OpenAIBackend:
         o = self._openai
         if isinstance(e, (o.APITimeoutError, o.APIConnectionError, o.RateLimitError, o.InternalServerError)):
             return True
+        if isinstance(e, (json.JSONDecodeError, o.APIResponseValidationError)):
+            return True  # a body cut short or mangled on the way (a proxy, a restart): ask again
         return isinstance(e, o.APIStatusError) and e.status_code >= 500
 
     def _wait(self, backoff: Any) -> Any:
