@@ -26,7 +26,6 @@ from llmvm.errors import LLMVMError
 from llmvm.program import Configuration, TuringMachine, tape_string
 from llmvm.reference import Reference
 from llmvm.run import RunResult, run
-from llmvm.vm import Step
 
 PROGRAMS_DIR = Path(__file__).resolve().parent.parent / "programs"
 DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "llmvm" / "completions.sqlite"
@@ -59,14 +58,12 @@ class Progress:
         self.enabled = enabled
         self.started = self.shown = time.perf_counter()
 
-    def __call__(self, step: Step) -> None:
-        if step.n & 1023 or not self.enabled:
-            return
+    def __call__(self, cycles: int) -> None:
         now = time.perf_counter()
-        if now - self.shown >= 0.5:
+        if self.enabled and now - self.shown >= 0.5:
             self.shown = now
-            rate = step.n / (now - self.started)
-            click.echo(f"\r  cycle {step.n:,}  ({rate:,.0f} cycles/s)", nl=False, err=True)
+            rate = cycles / (now - self.started)
+            click.echo(f"\r  cycle {cycles:,}  ({rate:,.0f} cycles/s)", nl=False, err=True)
 
     def done(self) -> None:
         if self.enabled and self.shown != self.started:
@@ -144,7 +141,7 @@ def run_cmd(program_path: str, cpu_spec: "CpuSpec", max_steps: int, input_: str 
     progress = Progress(not (quiet or as_json) and sys.stderr.isatty())
     if not (quiet or as_json):
         _header(machine, image.dialect.name, backends_mod.label(cpu.inner), max_steps)
-    result = run(image, cpu, max_steps=max_steps, check=not no_check, observers=(progress,))
+    result = run(image, cpu, max_steps=max_steps, check=not no_check, progress=progress)
     progress.done()
     if as_json:
         click.echo(json.dumps(_result_json(result, machine), indent=2))

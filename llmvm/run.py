@@ -14,11 +14,14 @@ from llmvm.backends import Backend, label
 from llmvm.backends.cache import Cached
 from llmvm.compile import Image
 from llmvm.errors import BackendError, CompletionError, DivergenceError
+from llmvm.fastpath import FastPath
 from llmvm.lockstep import Lockstep
 from llmvm.program import Configuration
 from llmvm.vm import VM, Step
 
 Observer = Callable[[Step], None]
+Progress = Callable[[int], None]
+BURST = 1 << 16  # replayed cycles between progress reports and reference catch-ups
 
 
 @dataclass(frozen=True)
@@ -42,34 +45,45 @@ class RunResult:
         return self.status == "halted"
 
 
-def run(image: Image, backend: Backend, *, max_steps: int, check: bool = True,
-        memo: bool = True, observers: tuple[Observer, ...] = ()) -> RunResult:
+def run(image: Image, backend: Backend, *, max_steps: int, check: bool = True, memo: bool = True,
+        observers: tuple[Observer, ...] = (), progress: Progress | None = None) -> RunResult:
     """Run the image from its initial memory for at most ``max_steps`` cycles.
 
     ``backend`` may already be a :class:`Cached` (with a store); otherwise it gets an in-run memo
-    unless ``memo`` is False.
+    unless ``memo`` is False. ``observers`` see every cycle as a Step, so they make every cycle run
+    in full; without them, cycles already seen are replayed (see fastpath.py). ``progress`` is
+    called with the cycle count now and then.
     """
     memory = image.memory()
     cpu = backend if isinstance(backend, Cached) else Cached(backend, dialect=image.dialect.name, memo=memo)
     vm = VM(memory, cpu, image.harness())
+    fast = FastPath(vm) if cpu.memo is not None and not observers else None
     lock = Lockstep(image, memory) if check else None
     status, error = "step-limit", ""
     last: Step | None = None
     started = time.perf_counter()
+    steps = vm.steps()
     try:
-        if vm.halted:
-            status = "halted"
-        for step in vm.steps():
+        while not vm.halted and vm.cycle < max_steps:
+            if fast:
+                n = fast.advance(min(BURST, max_steps - vm.cycle))
+                if n:
+                    if lock:
+                        lock.skip(n, vm.cycle)
+                    if progress:
+                        progress(vm.cycle)
+                    continue
+                fast.learn()
+            step = next(steps)
             if lock:
                 lock.check(step)
             for observe in observers:
                 observe(step)
             last = step
-            if vm.halted:
-                status = "halted"
-                break
-            if step.n >= max_steps:
-                break
+        if vm.halted:
+            status = "halted"
+        if lock:
+            lock.finish(vm.cycle)
     except DivergenceError as e:
         status, error = "diverged", str(e)
     except CompletionError as e:
@@ -79,9 +93,17 @@ def run(image: Image, backend: Backend, *, max_steps: int, check: bool = True,
     except KeyboardInterrupt:
         status, error = "interrupted", f"interrupted after {vm.cycle} cycles"
     seconds = time.perf_counter() - started
-    final = lock.ref.state if lock else (image.state_of.get(last.instruction) if last else None)
+    final = lock.ref.state if lock else _last_state(image, fast, last)
     return RunResult(
         status=status, cycles=vm.cycle, config=image.decode(memory, last_state=final),
-        calls=cpu.calls, cache_hits=cpu.hits, backend=label(backend), is_llm=backend.is_llm,
+        calls=cpu.calls, cache_hits=max(vm.cycle - cpu.calls, 0),  # every other cycle needed no call
+        backend=label(backend), is_llm=backend.is_llm,
         seconds=seconds, checked=lock is not None, error=error,
     )
+
+
+def _last_state(image: Image, fast: FastPath | None, last: Step | None) -> str | None:
+    """The state of the last cycle run (in full, or replayed if that came later)."""
+    if fast and fast.last_instruction and (last is None or fast.replayed and last.n < fast.vm.cycle):
+        return image.state_of.get(fast.last_instruction)
+    return image.state_of.get(last.instruction) if last else None
