@@ -236,6 +236,16 @@ def programs_cmd() -> None:
             click.echo(f"{path.name:24} (invalid: {e})")
 
 
+@cli.command("models")
+def models_cmd() -> None:
+    """List the local models llmvm knows how to load from installed packages."""
+    from llmvm import models
+
+    for spec in models.MODELS.values():
+        state = "installed" if models.installed(spec) else f"not installed: {spec.install_hint()}"
+        click.echo(f"{spec.name:14} {spec.size / 1e6:6.0f} MB  {spec.description}\n{'':24}{state}")
+
+
 @cli.command("backends")
 def backends_cmd() -> None:
     """List the backends that are installed."""
