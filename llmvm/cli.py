@@ -253,8 +253,9 @@ def backends_cmd() -> None:
         try:
             cls = ep.load()
             kind = "LLM" if cls.is_llm else "deterministic, not an LLM"
-            doc = (cls.__module__ and sys.modules[cls.__module__].__doc__ or "").strip().splitlines()
-            click.echo(f"{name:10} {kind:28} {doc[0] if doc else ''}")
+            doc = (sys.modules[cls.__module__].__doc__ or "").strip().splitlines()
+            summary = doc[0].split(": ", 1)[-1] if doc else ""  # drop the "``name``: " lead-in
+            click.echo(f"{name:10} {kind:28} {summary}")
         except Exception as e:  # a broken plugin must not hide the others
             click.echo(f"{name:10} unavailable: {e}")
 
