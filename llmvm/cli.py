@@ -207,12 +207,17 @@ def _verdict_table(verdicts: list[Any]) -> None:
 @click.option("--max-steps", default=100_000_000, show_default=True, help="Stop after this many steps.")
 @click.option("--input", "input_", metavar="SYMBOLS", help="Start on this tape instead of the program's input.")
 @click.option("--head", type=int, help="Start with the head on this cell.")
+@click.option("--accelerate", "-a", "block", type=int, default=0, metavar="K", is_flag=False, flag_value=3,
+              help="Macro steps over blocks of K cells with whole-run jumps (-a alone: K=3). Same results.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def simulate_cmd(program_path: str, max_steps: int, input_: str | None, head: int | None, as_json: bool) -> None:
+def simulate_cmd(program_path: str, max_steps: int, input_: str | None, head: int | None, block: int,
+                 as_json: bool) -> None:
     """Run PROGRAM on the reference simulator only (the ground truth; no backend)."""
+    from llmvm.accel import Accelerated
+
     machine = _load_machine(program_path, input_, head)
     started = time.perf_counter()
-    out = Reference(machine).run(max_steps)
+    out = Accelerated(machine, block).run(max_steps) if block else Reference(machine).run(max_steps)
     seconds = time.perf_counter() - started
     if as_json:
         click.echo(json.dumps({"status": out.status, "steps": out.steps, "seconds": seconds,
