@@ -105,9 +105,9 @@ class FastPath:
 
     def advance(self, limit: int) -> int:
         """Replay up to ``limit`` cycles; stop at the first pair not yet recorded (or at halt)."""
-        memory, known, blank = self.memory, self.known, self.harness.blank
+        memory, known, blank, text = self.memory, self.known, self.harness.blank, str
         done = 0
-        op = None
+        last = None
         while done < limit:
             op = memory["op"]
             entry = known.get(op)
@@ -115,7 +115,7 @@ class FastPath:
                 break
             pointer, table = entry
             head = memory[pointer]
-            cell = str(head)
+            cell = text(head)
             e = table.get(memory.get(cell, blank))  # type: ignore[arg-type]  # missing or None: run in full
             if e is None:
                 break
@@ -127,9 +127,11 @@ class FastPath:
             if new_op is not None:
                 memory["op"] = new_op
             done += 1
-            self.last_instruction = op
-        self.replayed += done
-        self.vm.cycle += done
+            last = op
+        if done:
+            self.replayed += done
+            self.vm.cycle += done
+            self.last_instruction = last
         return done
 
     def learn(self) -> None:
