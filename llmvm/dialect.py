@@ -5,8 +5,11 @@ symbol read), and how an answer is spelled. The compiler fills the templates; th
 sees a dialect. Placeholders: ``{cases}`` in ``instruction``; ``{symbol}`` and ``{answer}`` in the
 case templates; ``{next}``, ``{write}`` and ``{move}`` in ``answer``.
 
-``language`` names the family of wording (``if-then`` or ``lookup``), which is what the non-LLM
-``oracle`` backend needs to read a prompt of this dialect.
+``language`` names the family of wording, which is what the non-LLM ``oracle`` backend needs to
+read a prompt of this dialect: ``if-then`` (a tiny program to evaluate) or ``lookup`` (a table of
+answers keyed by symbol, then a query naming the symbol read). A lookup dialect says how to read
+its table with two regular expressions, ``lookup.entry`` (groups ``key`` and ``answer``, one table
+line) and ``lookup.query`` (group ``key``, the line that asks).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+import regex
 import yaml
 
 from llmvm.errors import ProgramError
@@ -52,6 +56,7 @@ class Dialect:
     read_depth: int
     description: str = ""
     source: str = ""
+    lookup: Mapping[str, str] | None = None  # lookup dialects: {"entry": regex, "query": regex}
 
     def render_answer(self, write: str, move: str, next_label: str | None) -> str:
         """The answer line for one case; ``next_label`` None means the machine halts."""
@@ -92,6 +97,8 @@ def save(dialect: Dialect, path: str | Path) -> None:
     }
     if dialect.uniform is not None:
         data["uniform"] = dialect.uniform
+    if dialect.lookup is not None:
+        data["lookup"] = dict(dialect.lookup)
     Path(path).write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1000), encoding="utf-8")
 
 
@@ -118,6 +125,18 @@ def from_data(data: dict, *, source: str = "<dialect>") -> Dialect:
     depth = data.get("read_depth", 2)
     if not isinstance(depth, int) or not 1 <= depth <= 8:
         raise ProgramError(f"{where} 'read_depth' must be an integer from 1 to 8")
+    lookup = data.get("lookup")
+    if language == "lookup":
+        if not isinstance(lookup, dict) or set(lookup) != {"entry", "query"}:
+            raise ProgramError(f"{where} a lookup dialect needs 'lookup' with 'entry' and 'query' regular expressions")
+        for key, pattern in lookup.items():
+            try:
+                groups = set(regex.compile(pattern, regex.MULTILINE).groupindex)
+            except (regex.error, TypeError) as e:
+                raise ProgramError(f"{where} lookup.{key} is not a regular expression: {e}") from None
+            needed = {"key", "answer"} if key == "entry" else {"key"}
+            if not needed <= groups:
+                raise ProgramError(f"{where} lookup.{key} needs the named group(s) {sorted(needed)}")
     boot = data.get("boot") or ""
     if "@[" in boot:
         raise ProgramError(f"{where} 'boot' must not contain @[ (it is read into every prompt and would be expanded)")
@@ -135,4 +154,5 @@ def from_data(data: dict, *, source: str = "<dialect>") -> Dialect:
         read_depth=depth,
         description=str(data.get("description") or ""),
         source=source,
+        lookup=dict(lookup) if language == "lookup" else None,
     )

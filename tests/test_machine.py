@@ -9,7 +9,7 @@ from llmvm import backends
 from llmvm.backends.oracle import OracleBackend
 from llmvm.backends.replay import ReplayBackend
 from llmvm.compile import compile_machine
-from llmvm.dialect import load as load_dialect
+from llmvm.dialect import available, load as load_dialect
 from llmvm.errors import CompletionError
 from llmvm.program import load, tape_string
 from llmvm.reference import Reference, simulate
@@ -45,9 +45,10 @@ def test_reference_meets_expectations(path):
             assert getattr(out.config, key) == exp[key]
 
 
+@pytest.mark.parametrize("dialect", available())
 @pytest.mark.parametrize("path", [p for p in PROGRAMS if load(p).expect["steps"] <= VM_LIMIT], ids=lambda p: p.name)
-def test_llm_machine_agrees_with_reference_every_cycle(path):
-    image = image_of(path)
+def test_llm_machine_agrees_with_reference_every_cycle(path, dialect):
+    image = image_of(path, load_dialect(dialect))
     result = run(image, OracleBackend(dialect=image.dialect), max_steps=VM_LIMIT, check=True)
     assert result.status == "halted", result.error
     ref = simulate(image.machine, VM_LIMIT)

@@ -21,7 +21,6 @@ from llmvm.errors import BackendError
 # the query (the few-shot demonstrations before it are followed by their answers).
 _ASSIGN = regex.compile(r'result = "(.*)"')
 _IF = regex.compile(r'if (.*?)==(.*?) then result = "(.*)"')
-# lookup: lines "key<sep>answer", then the query line "key<sep>" with nothing after the separator.
 
 
 class OracleBackend:
@@ -32,7 +31,11 @@ class OracleBackend:
         if options:
             raise BackendError(f"oracle takes no options, got {sorted(options)}")
         self.language = dialect.language
-        self._read = {"if-then": read_if_then, "lookup": read_lookup}[self.language]
+        if self.language == "lookup":
+            entry, query = (regex.compile(dialect.lookup[k], regex.MULTILINE) for k in ("entry", "query"))  # type: ignore[index]
+            self._read = lambda prompt: read_lookup(prompt, entry, query)
+        else:
+            self._read = read_if_then
 
     def complete(self, prompt: str) -> Completion:
         t = time.perf_counter()
@@ -63,11 +66,21 @@ def read_if_then(prompt: str) -> str:
     return result
 
 
-def read_lookup(prompt: str) -> str:
-    """Find the query key on the last line and return the answer listed under that key."""
-    lines = prompt.rstrip("\n").split("\n")
-    query = lines[-1]
-    for line in reversed(lines[:-1]):
-        if line.startswith(query) and len(line) > len(query):
-            return line[len(query):]
-    raise BackendError(f"oracle: no line in the look-up table starts with the query {query!r}")
+def read_lookup(prompt: str, entry: regex.Pattern, query: regex.Pattern) -> str:
+    """Find the last query in the prompt and return the answer its table lists under that key.
+
+    The table is the run of entry lines just before the query (few-shot examples before it have
+    their own tables and answers).
+    """
+    asks = list(query.finditer(prompt))
+    if not asks:
+        raise BackendError("oracle: the prompt has no look-up query line")
+    ask = asks[-1]
+    table = prompt[: ask.start()]
+    previous = list(query.finditer(table))
+    if previous:
+        table = table[previous[-1].end():]
+    answers = {m["key"]: m["answer"] for m in entry.finditer(table)}
+    if ask["key"] not in answers:
+        raise BackendError(f"oracle: the look-up table has no entry for {ask['key']!r}")
+    return answers[ask["key"]]
