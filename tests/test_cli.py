@@ -12,7 +12,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
+    """Run a command; commands that need a CPU get the oracle unless the test names another."""
+    args = [str(a) for a in args]
+    if args[0] in ("run", "verify") and "--backend" not in args:
+        args += ["--backend", "oracle"]
+    return CliRunner().invoke(cli, args)
 
 
 def test_run_reports_status_state_tape_and_calls():
@@ -52,8 +56,8 @@ def test_programs_and_backends_lists():
 @pytest.mark.parametrize("args, message", [
     (["run", "nope.yaml"], "nope.yaml: no such program file"),
     (["run", "1RB1LB_1LA1RZ", "--backend", "gpt-9"], "no backend named 'gpt-9'"),
-    (["run", "1RB1LB_1LA1RZ", "--dialect", "klingon"], "no dialect 'klingon'"),
-    (["run", "1RB1LB_1LA1RZ", "--input", "12"], "symbol(s) '2' are not in the machine's alphabet"),
+    (["run", "1RB1LB_1LA1RZ", "-b", "oracle", "--dialect", "klingon"], "no dialect 'klingon'"),
+    (["run", "1RB1LB_1LA1RZ", "-b", "oracle", "--input", "12"], "symbol(s) '2' are not in the machine's alphabet"),
 ])
 def test_errors_are_one_clean_line_and_exit_2(args, message, capsys, monkeypatch):
     monkeypatch.setattr("sys.argv", ["llmvm", *args])

@@ -58,4 +58,7 @@ def create(name: str, **options: Any) -> Backend:
 
 def label(backend: Backend) -> str:
     """How a backend is named in every report: non-LLM backends say so."""
-    return backend.name if backend.is_llm else f"{backend.name} (deterministic, not an LLM)"
+    if not backend.is_llm:
+        return f"{backend.name} (deterministic, not an LLM)"
+    model = backend.describe().get("model")
+    return f"{backend.name} ({model})" if model else backend.name
