@@ -36,7 +36,7 @@ class OpenAIBackend:
     def __init__(self, *, dialect: Any = None, model: str | None = None, base_url: str | None = None,
                  endpoint: str = "completion", max_tokens: int | str = 64, timeout: float | str = 60.0,
                  retries: int | str = 5, seed: int | str | None = 0, system: str | None = None,
-                 repeat_penalty: float | str | None = 1.0, concurrency: int | str = 4,
+                 repeat_penalty: float | str | None = "auto", concurrency: int | str = 4,
                  backoff: float | str = 0.5):
         import openai  # imported here: nothing touches the network or reads secrets at import time
 
@@ -58,6 +58,8 @@ class OpenAIBackend:
         self.retries = int(retries)
         self.seed = None if seed in (None, "", "none") else int(seed)
         self.system = system
+        if repeat_penalty == "auto":  # servers such as llama.cpp's apply 1.1 unless told; OpenAI rejects it
+            repeat_penalty = None if self.base_url is None else 1.0
         self.repeat_penalty = None if repeat_penalty in (None, "", "none") else float(repeat_penalty)
         self.concurrency = int(concurrency)
         self.backoff = float(backoff)  # first retry delay in seconds; doubles up to 30 s
