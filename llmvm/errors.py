@@ -41,3 +41,7 @@ class BackendError(LLMVMError):
 
 class DivergenceError(LLMVMError):
     """The LLM machine and the reference simulator disagree; both configurations are in the message."""
+
+
+class TraceError(LLMVMError):
+    """A trace file cannot be read: the message names the file and the line."""
