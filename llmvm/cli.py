@@ -26,6 +26,7 @@ from llmvm.errors import LLMVMError
 from llmvm.program import Configuration, TuringMachine, tape_string
 from llmvm.reference import Reference
 from llmvm.run import RunResult, run
+from llmvm.trace import traced_run
 
 PROGRAMS_DIR = Path(__file__).resolve().parent.parent / "programs"
 DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "llmvm" / "completions.sqlite"
@@ -52,22 +53,37 @@ def _options(pairs: tuple[str, ...]) -> dict[str, Any]:
 
 
 class Progress:
-    """A progress line on stderr, refreshed at most every half second; free when quiet."""
+    """A progress line on stderr (cycles/s, calls, cache hits, state), at most 4 times a second."""
 
-    def __init__(self, enabled: bool):
+    INTERVAL = 0.25  # seconds between refreshes: the machine pays one clock read per report
+
+    def __init__(self, enabled: bool, cpu: Cached | None = None):
         self.enabled = enabled
+        self.cpu = cpu
+        self.width = 0  # of the line shown last, to blank it out
         self.started = self.shown = time.perf_counter()
 
-    def __call__(self, cycles: int) -> None:
+    def __call__(self, cycles: int, state: str | None = None) -> None:
+        if not self.enabled:
+            return
         now = time.perf_counter()
-        if self.enabled and now - self.shown >= 0.5:
+        if now - self.shown >= self.INTERVAL:
             self.shown = now
-            rate = cycles / (now - self.started)
-            click.echo(f"\r  cycle {cycles:,}  ({rate:,.0f} cycles/s)", nl=False, err=True)
+            text = self.line(cycles, state, now - self.started)
+            click.echo("\r" + text.ljust(self.width), nl=False, err=True)
+            self.width = len(text)
+
+    def line(self, cycles: int, state: str | None, seconds: float) -> str:
+        """The text of the progress line."""
+        text = f"  cycle {cycles:,}  {cycles / max(seconds, 1e-9):,.0f} cycles/s"
+        if self.cpu is not None:
+            calls = self.cpu.calls
+            text += f"  {calls:,} calls  {max(cycles - calls, 0):,} cache hits"
+        return text + (f"  state {state}" if state is not None else "")
 
     def done(self) -> None:
-        if self.enabled and self.shown != self.started:
-            click.echo("\r" + " " * 60 + "\r", nl=False, err=True)
+        if self.enabled and self.width:
+            click.echo("\r" + " " * self.width + "\r", nl=False, err=True)
 
 
 @dataclass(frozen=True)
@@ -154,22 +170,30 @@ def cli() -> None:
 @click.option("--no-check", is_flag=True, help="Do not compare with the reference simulator after every cycle.")
 @click.option("--no-memo", is_flag=True, help="Ask the backend every cycle, even for a prompt it has answered.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress line.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress line and no report (errors still go to stderr).")
+@click.option("--trace", "trace_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Record every cycle in this JSON Lines file (README: Trace format); see `llmvm trace`.")
 def run_cmd(program_path: str, cpu_spec: "CpuSpec", max_steps: int, input_: str | None, head: int | None,
-            no_check: bool, no_memo: bool, as_json: bool, quiet: bool) -> None:
+            no_check: bool, no_memo: bool, as_json: bool, quiet: bool, trace_path: str | None) -> None:
     """Run PROGRAM (a YAML file or compact notation) on the LLM machine."""
     machine = _load_machine(program_path, input_, head)
     image = compile_machine(machine, dialect_mod.load(cpu_spec.dialect))
     cpu = cpu_spec.build(image.dialect, memo=not no_memo)
-    progress = Progress(not (quiet or as_json) and sys.stderr.isatty())
+    progress = Progress(not (quiet or as_json) and sys.stderr.isatty(), cpu)
     if not (quiet or as_json):
         _header(machine, image.dialect.name, backends_mod.label(cpu.inner), max_steps)
-    result = run(image, cpu, max_steps=max_steps, check=not no_check, progress=progress)
+    options = dict(max_steps=max_steps, check=not no_check, progress=progress)
+    if trace_path:
+        result = traced_run(trace_path, image, cpu, program=program_path, **options)
+    else:
+        result = run(image, cpu, **options)
     progress.done()
     if as_json:
         click.echo(json.dumps(_result_json(result, machine), indent=2))
-    else:
+    elif not quiet:
         _report(result, machine)
+    elif result.error:
+        click.echo(f"error: {result.error}", err=True)
     sys.exit(EXIT.get(result.status, 1))
 
 

@@ -20,7 +20,7 @@ from llmvm.program import Configuration
 from llmvm.vm import VM, Step
 
 Observer = Callable[[Step], None]
-Progress = Callable[[int], None]
+Progress = Callable[[int, "str | None"], None]  # (cycles done, current state or None once halted)
 BURST = 1 << 16  # replayed cycles between progress reports and reference catch-ups
 
 
@@ -52,7 +52,7 @@ def run(image: Image, backend: Backend, *, max_steps: int, check: bool = True, m
     ``backend`` may already be a :class:`Cached` (with a store); otherwise it gets an in-run memo
     unless ``memo`` is False. ``observers`` see every cycle as a Step, so they make every cycle run
     in full; without them, cycles already seen are replayed (see fastpath.py). ``progress`` is
-    called with the cycle count now and then.
+    called with the cycle count and the current state now and then (it throttles itself).
     """
     memory = image.memory()
     cpu = backend if isinstance(backend, Cached) else Cached(backend, dialect=image.dialect.name, memo=memo)
@@ -71,7 +71,7 @@ def run(image: Image, backend: Backend, *, max_steps: int, check: bool = True, m
                     if lock:
                         lock.skip(n, vm.cycle)
                     if progress:
-                        progress(vm.cycle)
+                        progress(vm.cycle, image.state_of.get(memory["op"]))
                     continue
                 fast.learn()
             step = next(steps)
@@ -79,6 +79,8 @@ def run(image: Image, backend: Backend, *, max_steps: int, check: bool = True, m
                 lock.check(step)
             for observe in observers:
                 observe(step)
+            if progress:
+                progress(vm.cycle, image.state_of.get(memory["op"]))
             last = step
         if vm.halted:
             status = "halted"
