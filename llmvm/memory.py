@@ -122,14 +122,17 @@ class Policy:
     """What a completion may write. Anything not allowed here is refused and changes nothing.
 
     ``registers`` maps each assignable non-cell label to its allowed values (None = any string);
-    ``counters`` may only be updated with ``+=``/``-=``; tape cells may take ``cell_values``
-    (None = any string). No value may exceed ``max_value`` characters.
+    ``counters`` may only be updated with ``+=``/``-=`` and stay within ``max_counter`` of 0 (a
+    counter names a cell); tape cells may take ``cell_values`` (None = any string). No value may
+    exceed ``max_value`` characters, and no completion may make more than ``max_writes`` writes.
     """
 
     registers: Mapping[Address, frozenset[str] | None] = field(default_factory=lambda: {"op": None})
     counters: frozenset[Address] = frozenset({"i"})
     cell_values: frozenset[str] | None = None
     max_value: int = 1 << 16
+    max_writes: int = 64
+    max_counter: int = 10**18 - 1  # the largest cell label has 18 digits
 
     def check_assign(self, label: Address, value: str) -> None:
         if len(value) > self.max_value:
@@ -152,6 +155,15 @@ class Policy:
             raise CompletionError(
                 f"refused: {label!r} is not a counter (counters: {', '.join(sorted(self.counters))})"
             )
+
+    def check_counter(self, label: Address, value: int) -> None:
+        """A counter's new value must still name a cell."""
+        if abs(value) > self.max_counter:
+            raise CompletionError(f"refused: {label!r} would be {value}, beyond the last cell (±{self.max_counter})")
+
+    def check_writes(self, n: int) -> None:
+        if n > self.max_writes:
+            raise CompletionError(f"refused: {n} writes in one completion (limit {self.max_writes})")
 
 
 # --------------------------------------------------------------------------- the harness
@@ -191,9 +203,12 @@ class Harness:
     # write -----------------------------------------------------------------------------------
 
     def parse(self, completion: str) -> tuple[Op, ...]:
+        """Parse a completion (once per distinct text) and check how many writes it makes."""
         ops = self._parsed.get(completion)
         if ops is None:
-            ops = self._parsed[completion] = parse(completion)
+            ops = parse(completion)
+            self.policy.check_writes(len(ops))
+            self._parsed[completion] = ops
         return ops
 
     def write(self, completion: str, memory: Memory) -> tuple[tuple[Address, Value], ...]:
@@ -211,6 +226,7 @@ class Harness:
                 if not isinstance(old, int):
                     raise CompletionError(f"refused: {label}{'+' if op.delta > 0 else '-'}= on a non-integer value")
                 value = old + op.delta
+                self.policy.check_counter(label, value)
             staged[label] = value
             applied.append((label, value))
         memory.update(staged)  # only now: a refused completion changed nothing

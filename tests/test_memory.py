@@ -138,3 +138,33 @@ def test_parse_shapes():
         Assign(Target("i", indirect=True), ("0",)),
         Update(Target("i"), -1),
     )
+
+
+@pytest.mark.parametrize(
+    "completion, error",
+    [
+        ('made_up="x"', "does not allow writing 'made_up'"),  # no new labels besides tape cells
+        ('op="x" new_1="a" new_2="b"', "does not allow writing 'new_1'"),
+        ('1234567890123456789="1"', "does not allow writing '1234567890123456789'"),  # 19 digits: not a cell
+        ('op="' + "x" * (1 << 16 | 1) + '"', "a value of 65537 characters"),  # the default size limit
+        (" ".join(f'{k}="1"' for k in range(65)), "65 writes in one completion"),
+    ],
+)
+def test_untrusted_completions_are_refused_by_default(completion, error):
+    memory = dict(MEM)
+    with pytest.raises(CompletionError, match=error):
+        Harness("0").write(completion, memory)
+    assert memory == MEM
+
+
+@pytest.mark.parametrize("start, completion, limit", [
+    (10**18 - 1, "i+=1", 10**18 - 1),  # the default: a counter must still name a cell (at most 18 digits)
+    (-(10**18) + 1, "i-=1", 10**18 - 1),
+    (0, " ".join(["i+=999999999"] * 11), 10**10),  # many updates in one completion add up
+])
+def test_counters_stay_on_cells(start, completion, limit):
+    memory = {**MEM, "i": start}
+    policy = Policy() if limit == Policy().max_counter else Policy(max_counter=limit)
+    with pytest.raises(CompletionError, match="beyond the last cell"):
+        Harness("0", policy=policy).write(completion, memory)
+    assert memory["i"] == start
