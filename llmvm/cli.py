@@ -18,9 +18,11 @@ from typing import Any, Callable
 import click
 
 from llmvm import backends as backends_mod
+from llmvm import checkpoint as checkpoint_mod
 from llmvm import dialect as dialect_mod
 from llmvm import program as program_mod
 from llmvm.backends.cache import MODES, Cached, Store
+from llmvm.checkpoint import Checkpointer, Setup
 from llmvm.compile import compile_machine
 from llmvm.errors import LLMVMError
 from llmvm.program import Configuration, TuringMachine, tape_string
@@ -173,8 +175,18 @@ def cli() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress line and no report (errors still go to stderr).")
 @click.option("--trace", "trace_path", type=click.Path(dir_okay=False), metavar="FILE",
               help="Record every cycle in this JSON Lines file (README: Trace format); see `llmvm trace`.")
+@click.option("--checkpoint", "checkpoint_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Keep the run's whole state in FILE (replaced atomically) as it goes and when it stops; "
+                   "continue it with `llmvm resume FILE`.")
+@click.option("--checkpoint-every", default=0, metavar="N", help="With --checkpoint: also save every N cycles.")
+@click.option("--checkpoint-seconds", default=30.0, show_default=True, metavar="S",
+              help="With --checkpoint: save every S seconds (0: only as the run starts and ends).")
+@click.option("--on-bad-completion", "retries", default="stop", show_default=True, metavar="stop|retry:N",
+              callback=lambda ctx, param, value: _retries(value),
+              help="A completion the harness refuses stops the run (checkpoint kept), or is asked again up to N times.")
 def run_cmd(program_path: str, cpu_spec: "CpuSpec", max_steps: int, input_: str | None, head: int | None,
-            no_check: bool, no_memo: bool, as_json: bool, quiet: bool, trace_path: str | None) -> None:
+            no_check: bool, no_memo: bool, as_json: bool, quiet: bool, trace_path: str | None,
+            checkpoint_path: str | None, checkpoint_every: int, checkpoint_seconds: float, retries: int) -> None:
     """Run PROGRAM (a YAML file or compact notation) on the LLM machine."""
     machine = _load_machine(program_path, input_, head)
     image = compile_machine(machine, dialect_mod.load(cpu_spec.dialect))
@@ -182,11 +194,53 @@ def run_cmd(program_path: str, cpu_spec: "CpuSpec", max_steps: int, input_: str 
     progress = Progress(not (quiet or as_json) and sys.stderr.isatty(), cpu)
     if not (quiet or as_json):
         _header(machine, image.dialect.name, backends_mod.label(cpu.inner), max_steps)
-    options = dict(max_steps=max_steps, check=not no_check, progress=progress)
+    saver = None
+    if checkpoint_path:
+        setup = Setup.create(program_path, dialect=cpu_spec.dialect, backend=cpu_spec.backend,
+                             options=cpu_spec.options, cache=cpu_spec.cache, cache_mode=cpu_spec.cache_mode,
+                             max_steps=max_steps, check=not no_check, memo=not no_memo, retries=retries,
+                             every=checkpoint_every, seconds=checkpoint_seconds)
+        saver = Checkpointer(checkpoint_path, setup)
+    options = dict(max_steps=max_steps, check=not no_check, progress=progress, checkpoint=saver, retries=retries)
     if trace_path:
         result = traced_run(trace_path, image, cpu, program=program_path, **options)
     else:
         result = run(image, cpu, **options)
+    _conclude(result, machine, progress, as_json, quiet, checkpoint_path)
+
+
+def _retries(value: str) -> int:
+    """--on-bad-completion: stop = 0 retries, retry:N = N."""
+    kind, _, n = value.partition(":")
+    if value == "stop" or (kind == "retry" and n.isdigit() and int(n) > 0):
+        return int(n or 0)
+    raise click.BadParameter(f"{value!r}: use stop or retry:N with N ≥ 1", param_hint="--on-bad-completion")
+
+
+@cli.command("resume")
+@click.argument("checkpoint_path", metavar="CHECKPOINT", type=click.Path(dir_okay=False))
+@click.option("--max-steps", type=int, help="Stop after this many cycles in all [default: the run's own limit].")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress line and no report (errors still go to stderr).")
+def resume_cmd(checkpoint_path: str, max_steps: int | None, as_json: bool, quiet: bool) -> None:
+    """Continue a run from its CHECKPOINT, to exactly where the run would have ended uninterrupted."""
+    ck = checkpoint_mod.load(checkpoint_path)
+    image = checkpoint_mod.rebuild(ck)
+    setup = replace(ck.setup, max_steps=max_steps) if max_steps else ck.setup
+    spec = CpuSpec(setup.backend, setup.options, setup.dialect, setup.cache, setup.cache_mode)
+    cpu = spec.build(image.dialect, memo=setup.memo)
+    progress = Progress(not (quiet or as_json) and sys.stderr.isatty(), cpu)
+    if not (quiet or as_json):
+        _header(image.machine, image.dialect.name, backends_mod.label(cpu.inner), setup.max_steps)
+        click.echo(f"resume   from cycle {ck.resume.cycle:,} ({ck.status}) in {checkpoint_path}")
+    result = run(image, cpu, max_steps=setup.max_steps, check=setup.check, progress=progress, start=ck.resume,
+                 checkpoint=Checkpointer(checkpoint_path, setup), retries=setup.retries)
+    _conclude(result, image.machine, progress, as_json, quiet, checkpoint_path)
+
+
+def _conclude(result: RunResult, machine: TuringMachine, progress: Progress, as_json: bool, quiet: bool,
+              checkpoint: str | None) -> None:
+    """Report a run (JSON, text, or only its error), say how to resume it, and exit with its status."""
     progress.done()
     if as_json:
         click.echo(json.dumps(_result_json(result, machine), indent=2))
@@ -194,6 +248,8 @@ def run_cmd(program_path: str, cpu_spec: "CpuSpec", max_steps: int, input_: str 
         _report(result, machine)
     elif result.error:
         click.echo(f"error: {result.error}", err=True)
+    if checkpoint and result.status not in ("halted", "diverged") and not as_json:
+        click.echo(f"checkpoint saved in {checkpoint}; continue with: llmvm resume {checkpoint}", err=True)
     sys.exit(EXIT.get(result.status, 1))
 
 
@@ -329,6 +385,8 @@ def _report(r: RunResult, machine: TuringMachine) -> None:
     click.echo(f"calls    {r.calls:,} backend calls, {r.cache_hits:,} answered from the cache")
     rate = r.cycles / r.seconds if r.seconds > 0 else 0.0
     click.echo(f"time     {r.seconds:.3f} s ({rate:,.0f} cycles/s)")
+    if r.extra.get("bad_completions"):
+        click.echo(f"refused  {len(r.extra['bad_completions'])} completion(s) the harness refused (see --json)")
     if r.error:
         click.echo(click.style(f"error    {r.error}", fg="red"), err=True)
 
@@ -352,6 +410,8 @@ def _result_json(r: RunResult, machine: TuringMachine) -> dict[str, Any]:
     d = asdict(r)
     d.pop("config")
     d.pop("extra")
+    if r.extra.get("bad_completions"):
+        d["bad_completions"] = r.extra["bad_completions"]
     return {**d, **_config_json(r.config, machine)}
 
 

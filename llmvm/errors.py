@@ -45,3 +45,11 @@ class DivergenceError(LLMVMError):
 
 class TraceError(LLMVMError):
     """A trace file cannot be read: the message names the file and the line."""
+
+
+class CheckpointError(LLMVMError):
+    """A checkpoint cannot be written or used: the message names the file and what is wrong with it."""
+
+
+class ConfigError(LLMVMError):
+    """The user's configuration file is unsafe or malformed: the message names it and how to fix it."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from llmvm.compile import Image
 from llmvm.errors import DivergenceError
 from llmvm.memory import CELL, HALT, Memory
+from llmvm.program import Configuration
 from llmvm.reference import Reference
 from llmvm.vm import Step
 
@@ -17,15 +18,19 @@ from llmvm.vm import Step
 class Lockstep:
     """Advances a reference machine one transition per cycle and compares."""
 
-    def __init__(self, image: Image, memory: Memory):
+    def __init__(self, image: Image, memory: Memory, *, start: tuple[Configuration, int] | None = None):
+        """Start from the initial configuration, or from ``start`` = (configuration, steps) of a resumed run."""
         self.image = image
         self.ref = Reference(image.machine)
+        if start is not None:
+            self.ref.restore(*start)
         self.memory = memory
         ref = self.ref.config()
         vm = image.decode(memory, last_state=ref.state)
         same_state = memory["op"] == (HALT if ref.halted else image.instructions[ref.state])
         if not same_state or (vm.head, dict(vm.tape)) != (ref.head, dict(ref.tape)):
-            self._fail(0, "the initial memory does not encode the machine's initial configuration")
+            self._fail(0, "the initial memory does not encode the machine's initial configuration" if start is None
+                       else "the resumed memory does not encode the reference's saved configuration")
 
     def check(self, step: Step) -> None:
         """Compare after one cycle; raise DivergenceError at the first difference."""

@@ -15,6 +15,7 @@ entering a *halting state* (one with no rules) halts it right after that step.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 from llmvm.errors import ProgramError
 from llmvm.program import Configuration, State, Symbol, TuringMachine
@@ -53,14 +54,25 @@ class Reference:
         self.steps = 0
         self.halted = machine.is_halting(machine.start)
         self._row = rows[machine.start]
+        self._place(dict(enumerate(machine.input)), machine.head)
+
+    def _place(self, cells: Mapping[int, Symbol], head: int) -> None:
+        """Lay out a tape holding ``cells`` with the head on cell ``head``."""
         # tape[k] is cell k - origin; cells 0 and len-1 of the bytearray are sentinels
-        cells = [self.code[s] for s in machine.input]
-        lo = min(0, machine.head)
-        hi = max(len(cells), machine.head + 1)
+        lo = min(0, head, *cells)
+        hi = max(0, head, *cells) + 1
         self._origin = 1 - lo
         self._tape = bytearray([SENTINEL]) + bytearray(hi - lo) + bytearray([SENTINEL])
-        self._tape[self._origin : self._origin + len(cells)] = bytes(cells)
-        self._pos = self._origin + machine.head
+        for position, symbol in cells.items():
+            self._tape[self._origin + position] = self.code[symbol]
+        self._pos = self._origin + head
+
+    def restore(self, config: Configuration, steps: int) -> None:
+        """Continue from ``config``, reached after ``steps`` transitions (a resumed run)."""
+        self._row = self.states.index(config.state) * ROW
+        self._place(config.tape, config.head)
+        self.halted = config.halted
+        self.steps = steps
 
     # --------------------------------------------------------------- state as the machine's terms
 

@@ -10,6 +10,9 @@ the dialect and the prompt. Modes:
 * ``replay-only`` — read only: a prompt not in the store is an error, never a call;
 * ``off``     — no store (the in-run memo stays, unless the run turns it off).
 
+An answer the harness refuses is forgotten (``forget``): memo and store drop it, so a retry or a
+resumed run asks the backend again instead of replaying the bad answer.
+
 SQLite in WAL mode with a busy timeout, one short transaction per write: safe for concurrent runs
 sharing one file, and a crash leaves it readable.
 """
@@ -82,6 +85,10 @@ class Store:
                  c.latency, time.time()),
             )
 
+    def delete(self, key: str) -> None:
+        with self._conn() as db:
+            db.execute("DELETE FROM completions WHERE key = ?", (key,))
+
     def __len__(self) -> int:
         return self._conn().execute("SELECT COUNT(*) FROM completions").fetchone()[0]
 
@@ -128,6 +135,13 @@ class Cached:
         if self.memo is not None:
             self.memo[prompt] = replace(answer, cached=True, latency=0.0)
         return answer
+
+    def forget(self, prompt: str) -> None:
+        """Drop a bad answer from the memo and the store, so the prompt's next ask is a real call."""
+        if self.memo is not None:
+            self.memo.pop(prompt, None)
+        if self.store is not None and self.mode != "replay-only":  # replay-only never changes the file
+            self.store.delete(cache_key(self.settings, self.dialect, prompt))
 
     def describe(self) -> dict[str, Any]:
         return self.settings
