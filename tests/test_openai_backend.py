@@ -5,7 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from llmvm.backends.cache import Cached, Store
 from llmvm.backends.openai import OpenAIBackend
+from llmvm.checkpoint import Checkpointer, Setup, rebuild
+from llmvm.checkpoint import load as load_checkpoint
 from llmvm.compile import compile_machine
 from llmvm.dialect import load as load_dialect
 from llmvm.errors import BackendError
@@ -118,3 +121,77 @@ def test_missing_configuration_says_what_to_do(monkeypatch):
         OpenAIBackend()
     with pytest.raises(BackendError, match="set OPENAI_API_KEY"):
         OpenAIBackend(model="gpt-4o-mini")
+
+
+# ------------------------------------------------------------------ faults end in a checkpoint that resumes
+
+
+def run_with_checkpoint(server, path, **kw):
+    image = bb4()
+    setup = Setup.create(str(ROOT / "programs" / "bb4.yaml"), dialect="schuurmans", backend="openai",
+                         options=("model=test-model", f"base_url={server.url}"), cache="unused.sqlite",
+                         cache_mode="off", max_steps=1000)
+    return run(image, backend(server, retries=2), max_steps=1000, checkpoint=Checkpointer(path, setup), **kw)
+
+
+def resume_to_the_end(server, path):
+    ck = load_checkpoint(path)
+    image = rebuild(ck)
+    result = run(image, backend(server), max_steps=1000, start=ck.resume)
+    assert (result.status, result.cycles) == ("halted", 107)
+    assert result.config == run(bb4(), backend(server), max_steps=1000).config  # as if never stopped
+    return ck
+
+
+@pytest.mark.parametrize("fault", ["500", "429", "truncated", "malformed"])
+def test_exhausted_retries_stop_cleanly_with_a_checkpoint_that_resumes(server, tmp_path, fault):
+    server.script = ["ok"] * 3 + [fault] * 3  # the fourth distinct prompt fails on every attempt
+    result = run_with_checkpoint(server, tmp_path / "ck.json")
+    assert result.status == "backend-error" and "openai backend" in result.error
+    ck = resume_to_the_end(server, tmp_path / "ck.json")
+    assert ck.status == "backend-error" and ck.resume.cycle == result.cycles > 0
+
+
+def test_a_completion_that_does_not_parse_stops_with_a_checkpoint_that_resumes(server, tmp_path):
+    server.script = ["ok", "wrong"]
+    result = run_with_checkpoint(server, tmp_path / "ck.json")
+    assert result.status == "bad-completion" and result.extra["bad_completions"][0]["output"] == "I refuse."
+    ck = resume_to_the_end(server, tmp_path / "ck.json")  # the refused answer was forgotten: asked again
+    assert ck.status == "bad-completion" and ck.resume.cycle == 1
+
+
+def test_retry_asks_again_and_records_every_refused_answer(server):
+    server.script = ["ok", "wrong", "wrong"]
+    result = run(bb4(), backend(server), max_steps=1000, retries=2)
+    assert (result.status, result.cycles) == ("halted", 107)
+    bad = result.extra["bad_completions"]
+    assert [(b["cycle"], b["output"]) for b in bad] == [(2, "I refuse."), (2, "I refuse.")]
+    assert "cannot parse" in bad[0]["reason"]
+    server.script = ["ok"] + ["wrong"] * 3
+    result = run(bb4(), backend(server), max_steps=1000, retries=2)
+    assert result.status == "bad-completion" and len(result.extra["bad_completions"]) == 3
+
+
+def test_a_refused_answer_is_not_kept_in_the_cache(server, tmp_path):
+    store = Store(tmp_path / "c.sqlite")
+    server.script = ["ok", "wrong"]
+    cpu = Cached(backend(server), dialect="schuurmans", store=store)
+    assert run(bb4(), cpu, max_steps=1000).status == "bad-completion"
+    assert len(store) == 1  # only the good answer: a later run asks the refused prompt again
+    cpu = Cached(backend(server), dialect="schuurmans", store=store)
+    assert run(bb4(), cpu, max_steps=1000).status == "halted" and cpu.calls == 7
+
+
+def test_on_bad_completion_option(server, monkeypatch):
+    from click.testing import CliRunner
+
+    from llmvm.cli import cli
+
+    server.script = ["ok", "wrong"]
+    args = ["run", str(ROOT / "programs" / "bb4.yaml"), "-b", "openai", "-o", "model=m", "-o", f"base_url={server.url}",
+            "-d", "schuurmans", "--cache-mode", "off", "--json"]
+    out = CliRunner().invoke(cli, [*args, "--on-bad-completion", "retry:1"])
+    d = json.loads(out.output)
+    assert (d["status"], d["cycles"], len(d["bad_completions"])) == ("halted", 107, 1)
+    bad = CliRunner().invoke(cli, [*args, "--on-bad-completion", "retry:zero"])
+    assert bad.exit_code == 2 and "use stop or retry:N" in bad.output
