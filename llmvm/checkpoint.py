@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 FORMAT = "llmvm-checkpoint"
 VERSION = 1
 SECRET = regex.compile(r"key|token|secret|passw|auth|cred", regex.IGNORECASE)  # option names never saved
+_USERINFO = regex.compile(r"://[^/@\s]*@")  # user:password@ inside a URL: never saved either
 _AGAIN = "use an older copy, or start the run again with `llmvm run`"
 
 
@@ -67,7 +68,7 @@ class Setup:
     def create(cls, program: str, *, dialect: str, options: Iterable[str], cache: str, **rest: Any) -> "Setup":
         """A new run's setup: files made absolute, the program digested, secret-looking options dropped."""
         return cls(program=_absolute(program), program_sha256=program_digest(program), dialect=_absolute(dialect),
-                   options=tuple(o for o in options if not SECRET.search(o.partition("=")[0])),
+                   options=tuple(o for o in options if _public(o)),
                    cache=os.path.abspath(cache), **rest)
 
 
@@ -89,6 +90,11 @@ class Checkpoint:
     resume: Resume
     status: str  # "running", or how the run ended when it was saved
     error: str = ""
+
+
+def _public(option: str) -> bool:
+    name, _, value = option.partition("=")
+    return not SECRET.search(name) and not _USERINFO.search(value)
 
 
 def _absolute(name: str) -> str:

@@ -97,7 +97,8 @@ def test_a_halted_checkpoint_resumes_to_the_same_end(tmp_path, uninterrupted):
 
 
 def test_no_secret_options_are_kept():
-    s = setup(options=("model=m", "api_key=sk-1", "API-TOKEN=t", "password=p", "base_url=http://x"))
+    s = setup(options=("model=m", "api_key=sk-1", "API-TOKEN=t", "password=p", "base_url=http://x",
+                       "base_url=https://user:sk-2@host/v1"))
     assert s.options == ("model=m", "base_url=http://x")
 
 

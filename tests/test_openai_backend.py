@@ -28,8 +28,10 @@ def server():
 
 
 @pytest.fixture(autouse=True)
-def api_key(monkeypatch):
+def api_key(monkeypatch, tmp_path):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.delenv("LLMVM_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))  # never the user's own file
 
 
 def backend(server, **kw):

@@ -4,7 +4,9 @@ Greedy decoding (temperature 0, and ``repeat_penalty`` 1.0 for servers that appl
 as llama.cpp's does), a bounded number of output tokens, stop at the end of the answer line.
 Timeouts and transient failures (connection errors, 429 — honouring ``Retry-After`` — and 5xx) are
 retried with bounded exponential backoff by tenacity; the client's own retries are off so that the
-two do not multiply. The API key is read from the environment and never stored in ``describe()``.
+two do not multiply. The API key is read from the environment (``LLMVM_API_KEY``, ``OPENAI_API_KEY``)
+or, failing that, from the user's private configuration file (see config.py); it is never stored in
+``describe()``, a cache, a checkpoint, a trace or a message.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+from llmvm import config
 from llmvm.backends import Completion
 from llmvm.errors import BackendError
 
@@ -46,10 +49,11 @@ class OpenAIBackend:
         if endpoint not in ENDPOINTS:
             raise BackendError(f"openai backend: endpoint must be one of {ENDPOINTS}, got {endpoint!r}")
         self.base_url = base_url or _env("LLMVM_BASE_URL", "OPENAI_BASE_URL")
-        key = _env(*KEY_VARS)
+        key = _env(*KEY_VARS) or config.api_key(self.name)
         if key is None and self.base_url is None:
             raise BackendError(
-                "openai backend: no API key found — set OPENAI_API_KEY (or LLMVM_API_KEY), "
+                "openai backend: no API key found — set OPENAI_API_KEY (or LLMVM_API_KEY), put it in "
+                f"{config.path()} as [openai] api_key = \"...\" (chmod 600), "
                 "or point -o base_url=http://127.0.0.1:8080/v1 at a local server"
             )
         self.endpoint = endpoint
