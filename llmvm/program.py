@@ -175,16 +175,7 @@ def load(path: str | Path) -> TuringMachine:
 
 def loads(text: str, *, source: str = "<string>") -> TuringMachine:
     """Parse and validate a program given as YAML text."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        problem = getattr(e, "problem", None) or str(e)
-        raise ProgramError(f"{source}{line}: not valid YAML: {problem}") from None
-    if not isinstance(root, yaml.MappingNode):
-        raise ProgramError(f"{source}: a program is a YAML mapping with at least 'table' and 'start state'")
-    top = _YamlMap(root, source)
+    top = compose_mapping(text, source, "a program is a YAML mapping with at least 'table' and 'start state'")
     unknown = sorted(set(top.keys()) - _TOP_KEYS)
     if unknown:
         raise ProgramError(f"{top.where(unknown[0])}: unknown key {unknown[0]!r}; known keys: {sorted(_TOP_KEYS)}")
@@ -221,7 +212,23 @@ def loads(text: str, *, source: str = "<string>") -> TuringMachine:
     return _with_extras(machine, top)
 
 
-def _with_extras(machine: TuringMachine, top: "_YamlMap") -> TuringMachine:
+def compose_mapping(text: str, source: str, shape: str) -> "YamlMap":
+    """Parse YAML text whose top level must be a mapping; errors name the file, line and ``shape``."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or str(e)
+        raise ProgramError(f"{source}{line}: not valid YAML: {problem}") from None
+    except RecursionError:
+        raise ProgramError(f"{source}: YAML nested too deeply to be a program") from None
+    if not isinstance(root, yaml.MappingNode):
+        raise ProgramError(f"{source}: {shape}")
+    return YamlMap(root, source)
+
+
+def _with_extras(machine: TuringMachine, top: "YamlMap") -> TuringMachine:
     """Apply the keys shared by both table forms: symbols, input, head, expect."""
     symbols = machine.symbols
     if "symbols" in top.keys():
@@ -334,7 +341,7 @@ def _scalar_text(node: yaml.Node, source: str, what: str) -> str:
     return node.value
 
 
-class _YamlMap:
+class YamlMap:
     """A top-level YAML mapping that remembers the line of every key, for error messages."""
 
     def __init__(self, node: yaml.MappingNode, source: str):
@@ -367,7 +374,11 @@ class _YamlMap:
         return [_scalar_text(n, self.where(key), "a symbol") for n in node.value]
 
     def plain(self, key: str) -> Any:
-        return _construct(self.node(key))
+        try:
+            return _construct(self.node(key))
+        except (yaml.YAMLError, ValueError, TypeError, AttributeError, RecursionError) as e:  # a bad tag or alias
+            raise ProgramError(f"{self.where(key)}: {key!r} cannot be read ({type(e).__name__}); "
+                               "write plain numbers, strings, lists and mappings") from None
 
 
 def _construct(node: yaml.Node) -> Any:
