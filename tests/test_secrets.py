@@ -133,3 +133,16 @@ def test_the_key_never_reaches_an_artefact_or_the_output(tmp_path, source):
         assert not any(f.encode() in data for f in FRAGMENTS), f"the key leaked into {p}"
     for out in (first, again, last):
         assert not any(f in out.stdout + out.stderr for f in FRAGMENTS)
+
+
+def test_a_key_given_as_an_option_is_a_clean_error_that_does_not_echo_it(capsys, monkeypatch):
+    from llmvm.cli import main
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-other")
+    monkeypatch.setattr("sys.argv", ["llmvm", "run", "1RB1LB_1LA1RZ", "-b", "openai", "-o", "model=m",
+                                     "-o", f"api_key={KEY}", "-d", "schuurmans"])
+    with pytest.raises(SystemExit) as e:
+        main()
+    out = capsys.readouterr()
+    assert e.value.code == 2 and "unexpected keyword argument 'api_key'" in out.err and "never in -o" in out.err
+    assert not any(f in out.out + out.err for f in FRAGMENTS)

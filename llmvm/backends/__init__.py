@@ -8,6 +8,7 @@ name through the ``llmvm.backends`` entry-point group — the built-ins are regi
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -53,6 +54,11 @@ def create(name: str, **options: Any) -> Backend:
         cls = eps[name].load()
     except ImportError as e:
         raise BackendError(f"backend {name!r} cannot be loaded: {e} (is its extra installed?)") from None
+    try:
+        inspect.signature(cls).bind(**options)
+    except TypeError as e:
+        raise BackendError(f"backend {name!r}: {e}; see README: Backends for its options "
+                           "(API keys belong in the environment or the config file, never in -o)") from None
     return cls(**options)
 
 
