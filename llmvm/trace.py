@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import re
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, Iterator
@@ -31,6 +32,7 @@ from llmvm.vm import Step
 
 FORMAT, VERSION = "llmvm-trace", 1
 HASH_CHARS = 16
+KEYFRAME = 4096  # steps between tape records, at least: where a reader can start replaying
 Record = dict[str, Any]
 _SECRET = re.compile(r"api_?key|secret|password|passwd|auth|bearer|cookie|header", re.IGNORECASE)
 _TAIL = 1 << 16  # bytes read from the end of a file to find its footer
@@ -60,6 +62,7 @@ class TraceWriter:
         self._tape: dict[int, str] = dict(machine.tape())
         self._head = machine.head
         self._hashes: dict[str, str] = {}  # prompt text -> hash, for prompts already written
+        self._since = 0  # steps since the last tape record
         self._file: IO[str] = open(self.path, "w", encoding="utf-8", buffering=1)  # line-buffered: flushed per record
         inner = getattr(cpu, "inner", cpu)
         settings = redact(inner.describe())
@@ -70,8 +73,7 @@ class TraceWriter:
             "model": settings.get("model"), "settings": settings,
             "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "blank": machine.blank, "symbols": list(machine.symbols), "states": list(machine.states),
-            "tape": {str(p): s for p, s in sorted(self._tape.items())}, "head": machine.head,
-            "state": machine.start,
+            "tape": self._cells(), "head": machine.head, "state": machine.start,
         })
 
     def __enter__(self) -> "TraceWriter":
@@ -96,8 +98,16 @@ class TraceWriter:
             record["tokens_in"] = c.tokens_in
         if c.tokens_out is not None:
             record["tokens_out"] = c.tokens_out
-        record["writes"] = self._writes(step)  # last: a reader can find it at the end of the line
+        record["writes"] = self._writes(step)
         self._emit(record)
+        self._since += 1
+        if self._since >= max(KEYFRAME, len(self._tape)):  # amortised: at most one cell per step
+            self._since = 0
+            self._emit({"type": "tape", "n": step.n, "head": self._head, "tape": self._cells()})
+
+    def _cells(self) -> dict[str, str]:
+        """The tape's non-blank cells, as a record stores them."""
+        return {str(p): s for p, s in sorted(self._tape.items()) if s != self._blank}
 
     def _writes(self, step: Step) -> list[list[Any]]:
         """The step's writes as [label, value], ``op`` as a state name; keeps the replayed tape."""
@@ -137,14 +147,31 @@ def traced_run(path: str | Path, image: Image, cpu: Backend, *, program: str = "
 
 # ------------------------------------------------------------------------------------ reading
 
-_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
-    "header": {"format": (str,), "version": (int,), "blank": (str,), "symbols": (list,), "states": (list,),
-               "tape": (dict,), "head": (int,), "state": (str,)},
-    "prompt": {"hash": (str,), "text": (str,)},
-    "step": {"n": (int,), "state": (str,), "head": (int,), "read": (str,), "prompt": (str,),
-             "completion": (str,), "writes": (list,), "cached": (bool,)},
-    "footer": {"status": (str,), "steps": (int,)},
+_NUMBER = (int, float)
+# per record type: (field, allowed types, required) — what every reader of a trace may rely on
+_FIELDS: dict[str, tuple[tuple[str, tuple[type, ...], bool], ...]] = {
+    "header": (("format", (str,), True), ("version", (int,), True), ("blank", (str,), True),
+               ("symbols", (list,), True), ("states", (list,), True), ("tape", (dict,), True),
+               ("head", (int,), True), ("state", (str,), True), ("program", (str,), False),
+               ("machine", (str,), False), ("digest", (str,), False), ("dialect", (str,), False),
+               ("backend", (str,), False), ("is_llm", (bool,), False), ("settings", (dict,), False),
+               ("started", (str,), False)),
+    "prompt": (("hash", (str,), True), ("text", (str,), True)),
+    "tape": (("n", (int,), True), ("head", (int,), True), ("tape", (dict,), True)),
+    "step": (("n", (int,), True), ("state", (str,), True), ("head", (int,), True), ("read", (str,), True),
+             ("prompt", (str,), True), ("completion", (str,), True), ("writes", (list,), True),
+             ("cached", (bool,), True), ("latency", _NUMBER, False), ("tokens_in", (int,), False),
+             ("tokens_out", (int,), False)),
+    "footer": (("status", (str,), True), ("steps", (int,), True), ("calls", (int,), False),
+               ("cache_hits", (int,), False), ("wall", _NUMBER, False), ("error", (str,), False),
+               ("state", (str, type(None)), False), ("head", (int,), False)),
 }
+_ABSENT = object()
+_GOOD_SHAPES: set[tuple[Any, ...]] = set()  # (type, keys, value types) known to pass _check_fields
+
+
+class _Bad(Exception):
+    """A line that is not a valid record; the reader adds the file and line number."""
 
 
 class TraceReader:
@@ -162,15 +189,21 @@ class TraceReader:
             raise TraceError(f"{self.path}: no such trace file")
 
     def __iter__(self) -> Iterator[Record]:
+        return self.records()
+
+    def records(self, start: "Mark | None" = None) -> Iterator[Record]:
+        """The records from the start, or from a mark (see ``keyframe_before``)."""
         self.truncated, self.footer = False, None
-        records = 0
+        offset, first = (start.offset, start.line) if start else (0, 1)
+        records = first - 1
         with open(self.path, "rb") as f:
-            for line, raw in enumerate(f, 1):
+            f.seek(offset)
+            for line, raw in enumerate(f, first):
                 try:
-                    record = self._record(raw, line)
-                except TraceError:
+                    record = _record(raw, line, self.footer is not None)
+                except _Bad as e:
                     if raw.endswith(b"\n"):
-                        raise
+                        raise TraceError(f"{self.path}:{line}: {e}") from None
                     self.truncated = True  # the last line, cut off mid-write: the end of the trace
                     break
                 records = line
@@ -183,54 +216,65 @@ class TraceReader:
     @property
     def header(self) -> Record:
         """The first record."""
-        for record in self:
-            return record
-        raise TraceError(f"{self.path}: empty file, not an llmvm trace")
+        return next(iter(self))  # an empty file raises TraceError
 
     def steps(self) -> Iterator[Record]:
         """The step records only."""
         return (r for r in self if r["type"] == "step")
 
-    def _record(self, raw: bytes, line: int) -> Record:
-        where = f"{self.path}:{line}"
-        try:
-            record = json.loads(raw.decode("utf-8"))
-        except (ValueError, RecursionError) as e:
-            raise TraceError(f"{where}: not a JSON line ({str(e)[:80]})") from None
-        kind = record.get("type") if isinstance(record, dict) else None
-        if kind not in _FIELDS:
-            raise TraceError(f"{where}: not a trace record (needs a \"type\" of {', '.join(_FIELDS)})")
-        if (line == 1) != (kind == "header"):
-            raise TraceError(f"{where}: " + ("the first line must be the header" if line == 1 else "a second header"))
-        if self.footer is not None:
-            raise TraceError(f"{where}: a record after the footer")
-        for name, types in _FIELDS[kind].items():
-            if type(record.get(name)) not in types:
-                raise TraceError(f"{where}: {kind} record: {name!r} missing or not a {types[0].__name__}")
-        _CHECKS[kind](record, where)
-        return record
+
+def _record(raw: bytes, line: int, ended: bool) -> Record:
+    """One line as a record, checked; raises _Bad saying what is wrong."""
+    try:
+        record = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError) as e:
+        raise _Bad(f"not a JSON line ({str(e)[:80]})") from None
+    kind = record.get("type") if isinstance(record, dict) else None
+    if not isinstance(kind, str) or kind not in _FIELDS:
+        raise _Bad(f"not a trace record (needs a \"type\": one of {', '.join(_FIELDS)})")
+    if (line == 1) != (kind == "header"):
+        raise _Bad("the first line must be the header" if line == 1 else "a second header")
+    if ended:
+        raise _Bad("a record after the footer")
+    shape = (kind, tuple(record), tuple(map(type, record.values())))
+    if shape not in _GOOD_SHAPES:  # the field check depends on nothing else: run it once per shape
+        _check_fields(kind, record)
+        if len(_GOOD_SHAPES) < 4096:
+            _GOOD_SHAPES.add(shape)
+    if kind == "step":
+        _check_writes(record)
+    elif kind == "header":
+        _check_header(record)
+    if kind in ("header", "tape") and not all(CELL.fullmatch(k) and type(v) is str for k, v in record["tape"].items()):
+        raise _Bad(f"{kind} record: the tape must map cell numbers to symbols")
+    return record
 
 
-def _check_header(record: Record, where: str) -> None:
+def _check_fields(kind: str, record: Record) -> None:
+    for name, kinds, required in _FIELDS[kind]:
+        value = record.get(name, _ABSENT)
+        if value is _ABSENT and not required:
+            continue
+        if type(value) not in kinds:
+            raise _Bad(f"{kind} record: {name!r} missing or not a {kinds[0].__name__}")
+
+
+def _check_header(record: Record) -> None:
     if record["format"] != FORMAT or record["version"] != VERSION:
-        raise TraceError(f"{where}: format {record['format']!r} version {record['version']!r}; "
-                         f"this llmvm reads {FORMAT!r} version {VERSION}")
-    if not all(CELL.fullmatch(k) and isinstance(v, str) for k, v in record["tape"].items()):
-        raise TraceError(f"{where}: header tape must map cell numbers to symbols")
+        raise _Bad(f"format {record['format']!r} version {record['version']!r}; "
+                   f"this llmvm reads {FORMAT!r} version {VERSION}")
 
 
-def _check_step(record: Record, where: str) -> None:
+def _check_writes(record: Record) -> None:
     for w in record["writes"]:
-        ok = type(w) is list and len(w) == 2 and type(w[0]) is str
-        if ok and w[0] == "i":
+        if type(w) is not list or len(w) != 2 or type(w[0]) is not str:
+            ok = False
+        elif w[0] == "i":
             ok = type(w[1]) is int
-        elif ok:
+        else:
             ok = type(w[1]) is str and (w[0] == "op" or CELL.fullmatch(w[0]) is not None)
         if not ok:
-            raise TraceError(f"{where}: step {record['n']}: bad write {str(w)[:60]} (want [cell|\"op\", text] or [\"i\", int])")
-
-
-_CHECKS = {"header": _check_header, "step": _check_step, "prompt": lambda r, w: None, "footer": lambda r, w: None}
+            raise _Bad(f"step {record['n']}: bad write {str(w)[:60]} (want [cell or \"op\", text] or [\"i\", int])")
 
 
 def tail(path: str | Path) -> tuple[Record | None, bool]:
@@ -246,11 +290,77 @@ def tail(path: str | Path) -> tuple[Record | None, bool]:
     cut = not chunk.endswith(b"\n")
     last = chunk.rstrip(b"\n").rsplit(b"\n", 1)[-1]
     try:
-        record = json.loads(last.decode("utf-8"))
-    except (ValueError, RecursionError):
+        record = _record(last, 2, False)
+    except _Bad:
         return None, cut
-    footer = record if isinstance(record, dict) and record.get("type") == "footer" else None
+    footer = record if record["type"] == "footer" else None
     return footer, cut and footer is None
+
+
+# ------------------------------------------------------------------------------------ seeking
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A tape record to read on from: its byte offset and line number, and the record."""
+
+    offset: int
+    line: int
+    record: Record
+
+
+def keyframe_before(path: str | Path, n: int) -> Mark | None:
+    """The last tape record written before step ``n``, found by bisecting the file; None if none is."""
+    best: tuple[int, Record] | None = None
+    with open(path, "rb") as f:
+        lo, hi = 0, f.seek(0, os.SEEK_END)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            found = _next_keyframe(f, mid)
+            if found is None or found[1]["n"] >= n:
+                hi = mid
+            else:
+                best, lo = found, found[0] + 1
+        if best is None:
+            return None
+        f.seek(0)
+        line = 1 + sum(chunk.count(b"\n") for chunk in _chunks(f, best[0]))
+    return Mark(best[0], line, best[1])
+
+
+def _next_keyframe(f: IO[bytes], pos: int) -> tuple[int, Record] | None:
+    """(offset, record) of the first tape record whose line starts at ``pos`` or later."""
+    f.seek(max(pos - 1, 0))
+    if pos > 0:
+        f.readline()  # to the start of the next line (at pos itself if a line ends just before it)
+    while raw := f.readline():
+        if raw.startswith(b'{"type":"tape"') and raw.endswith(b"\n"):
+            offset = f.tell() - len(raw)
+            try:
+                return offset, _record(raw, 2, False)
+            except _Bad as e:
+                raise TraceError(f"{f.name}: byte {offset}: {e}") from None
+    return None
+
+
+def _chunks(f: IO[bytes], size: int) -> Iterator[bytes]:
+    """The next ``size`` bytes of ``f``, a megabyte at a time."""
+    while size > 0 and (chunk := f.read(min(size, 1 << 20))):
+        size -= len(chunk)
+        yield chunk
+
+
+def find_prompt(path: str | Path, digest: str) -> str | None:
+    """The text of the prompt with this hash (prompt records come early: the scan stops there)."""
+    prefix = b'{"type":"prompt","hash":' + json.dumps(digest).encode()
+    with open(path, "rb") as f:
+        for raw in f:
+            if raw.startswith(prefix):
+                try:
+                    return str(_record(raw, 2, False)["text"])
+                except _Bad:
+                    return None
+    return None
 
 
 # ------------------------------------------------------------------------------------ replaying
@@ -263,6 +373,11 @@ class Tape:
         self.blank: str = header["blank"]
         self.cells: dict[int, str] = {int(k): v for k, v in header["tape"].items()}
         self.head: int = header["head"]
+
+    def restore(self, record: Record) -> None:
+        """Take the tape and head from a tape record."""
+        self.cells = {int(k): v for k, v in record["tape"].items()}
+        self.head = record["head"]
 
     def apply(self, step: Record) -> None:
         """Apply one step's writes."""
