@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from llmvm import backends
-from llmvm.checkpoint import Checkpointer, Setup, load, rebuild, save
+from llmvm.checkpoint import Checkpointer, Setup, load, rebuild
 from llmvm.cli import main
 from llmvm.compile import compile_machine
 from llmvm.dialect import load as load_dialect

@@ -6,6 +6,7 @@ succeed), never another exception, and adversarial input must not make a regular
 away (a safety bound, not a speed test).
 """
 
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from llmvm import backends
 from llmvm.checkpoint import Checkpointer, Setup, load, rebuild
 from llmvm.compile import compile_machine
 from llmvm.dialect import load as load_dialect
@@ -122,8 +124,6 @@ def valid_checkpoint(tmp_path_factory) -> bytes:
     path = tmp_path_factory.mktemp("ck") / "ck.json"
     setup = Setup.create(str(ROOT / "programs" / "bb4.yaml"), dialect="schuurmans", backend="oracle", options=(),
                          cache="c.sqlite", cache_mode="off", max_steps=30)
-    from llmvm import backends
-
     run(IMAGE, backends.create("oracle", dialect=IMAGE.dialect), max_steps=30, checkpoint=Checkpointer(path, setup))
     return path.read_bytes()
 
@@ -146,8 +146,6 @@ def test_load_any_bytes(tmp_path_factory, data):
 @FUZZ
 @given(json_data)
 def test_load_any_json_body_with_a_valid_checksum(tmp_path_factory, body):
-    import hashlib
-
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
     doc = {"format": "llmvm-checkpoint", "version": 1, "sha256": hashlib.sha256(canonical).hexdigest(), "body": body}
     path = tmp_path_factory.mktemp("fuzz") / "ck.json"
