@@ -22,7 +22,7 @@ See ``llmvm/u15.py`` for how a bi-tag system becomes a U15,2 tape.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
@@ -35,7 +35,7 @@ from llmvm.program import YamlMap, compose_mapping
 Name = str
 Word = tuple[Name, ...]
 NAME = regex.compile(r"[^\s\[\]{}:,#'\"]+")  # a symbol name: no spaces, no YAML punctuation
-_TOP_KEYS = {"name", "description", "A", "E", "start", "productions", "expect"}
+_TOP_KEYS = {"name", "description", "A", "E", "start", "productions", "expect", "legend"}
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ class BiTag:
     description: str = ""
     source: str = "<string>"
     expect: Mapping[str, Any] = field(default_factory=dict)
+    legend: Mapping[str, Any] = field(default_factory=dict)  # how to read a halting word (tm2bitag.py)
 
     @property
     def halt(self) -> Name:
@@ -57,7 +58,11 @@ class BiTag:
 
     def with_start(self, word: Word) -> "BiTag":
         """The same system started on another word (checked)."""
-        return _checked(BiTag(self.name, self.A, self.E, self.productions, tuple(word), self.description, self.source))
+        return _checked(replace(self, start=tuple(word), expect={}))
+
+    def with_expect(self, expect: Mapping[str, Any]) -> "BiTag":
+        """The same system with known results recorded (for the file header and the tests)."""
+        return replace(self, expect=dict(expect))
 
     def to_data(self) -> dict[str, Any]:
         """Plain data in the file format (for ``dump``)."""
@@ -68,6 +73,8 @@ class BiTag:
         data.update({"A": list(self.A), "E": list(self.E), "start": " ".join(self.start), "productions": table})
         if self.expect:
             data["expect"] = dict(self.expect)
+        if self.legend:
+            data["legend"] = dict(self.legend)
         return data
 
 
@@ -138,11 +145,12 @@ def loads(text: str, *, source: str = "<string>") -> BiTag:
     A, E = _alphabet(top, "A"), _alphabet(top, "E")
     start = _word(top.scalar("start") or "", top.where("start"), "the start word")
     table = _productions(top, set(A), set(E))
-    expect = top.plain("expect") if "expect" in top.keys() else {}
-    if not isinstance(expect, dict):
-        raise ProgramError(f"{top.where('expect')}: expect must be a mapping (steps, halted, word)")
+    extra = {k: top.plain(k) if k in top.keys() else {} for k in ("expect", "legend")}
+    for key, value in extra.items():
+        if not isinstance(value, dict):
+            raise ProgramError(f"{top.where(key)}: {key!r} must be a mapping")
     system = BiTag(top.scalar("name") or Path(source).stem, A, E, table, start,
-                   top.scalar("description") or "", source, expect)
+                   top.scalar("description") or "", source, extra["expect"], extra["legend"])
     return _checked(system, where={"start": top.where("start"), "productions": top.where("productions")})
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any, Mapping
 
 import regex
 
@@ -40,11 +41,33 @@ _PLAIN = regex.compile(r"[A-Za-z0-9]+")
 
 
 @dataclass(frozen=True)
+class Legend:
+    """How to read a halting word as the machine's result: which cell name is which symbol."""
+
+    blank: Symbol
+    cells: Mapping[Name, Symbol]  # plain cell -> tape symbol
+    heads: Mapping[Name, tuple[State, Symbol | None]]  # head mark -> (halting state, symbol or None)
+
+    def to_data(self) -> dict[str, Any]:
+        return {"blank": self.blank, "cells": dict(self.cells),
+                "heads": {k: [q, s] for k, (q, s) in self.heads.items()}}
+
+    @classmethod
+    def from_data(cls, data: Any, where: str) -> "Legend":
+        try:
+            heads = {str(k): (str(v[0]), None if v[1] is None else str(v[1])) for k, v in data["heads"].items()}
+            return cls(str(data["blank"]), {str(k): str(v) for k, v in data["cells"].items()}, heads)
+        except (KeyError, TypeError, IndexError, AttributeError):
+            raise ProgramError(f"{where}: 'legend' must have blank, cells {{name: symbol}} and "
+                               f"heads {{name: [state, symbol]}}") from None
+
+
+@dataclass(frozen=True)
 class Compiled:
-    """A bi-tag system that simulates a Turing machine, with what it takes to read its result."""
+    """A bi-tag system that simulates a Turing machine, with the legend to read its result."""
 
     system: BiTag
-    machine: TuringMachine  # the source (stay moves already rewritten)
+    legend: Legend
 
 
 @dataclass(frozen=True)
@@ -105,40 +128,40 @@ def compile_machine(machine: TuringMachine) -> Compiled:
     A, E = _order(productions, start)
     never = (A[0], E[0])  # for pairs that never meet: the cheapest production to encode
     table = {(e, a): productions.get((e, a), never) for e in E[:-1] for a in A}
+    legend = Legend(tm.blank, {names.cell(x): x for x in tm.symbols},
+                    {names.head(q, x): (q, x) for q in tm.states for x in (*tm.symbols, None)
+                     if names.head(q, x) in A})
     system = BiTag(f"{machine.name} (bi-tag)", tuple(A), tuple(E), table, start,
                    description=f"simulates the Turing machine {machine.name!r} ({machine.source})",
-                   source=f"compiled from {machine.source}")
-    return Compiled(system, tm)
+                   source=f"compiled from {machine.source}", legend=legend.to_data())
+    return Compiled(system, legend)
 
 
-def decode(compiled: Compiled, word: Word) -> Result:
+def decode(legend: Legend, word: Word) -> Result:
     """The Turing machine's final state, tape and head from the bi-tag system's halting word."""
-    tm, names = compiled.machine, _Names(compiled.machine)
     if not word or word[0] != HALT:
-        raise ProgramError(f"not a halting word of {compiled.system.name}: it must start with {HALT!r}")
-    by_cell = {names.cell(s): s for s in tm.symbols}
-    halts = {names.head(q, s): (q, s) for q in tm.states for s in (*tm.symbols, None)}
+        raise ProgramError(f"not a halting word: it must start with {HALT!r}: {' '.join(word)}")
     circle = list(word[1:])
-    marks = [i for i, x in enumerate(circle) if x in halts]
+    marks = [i for i, x in enumerate(circle) if x in legend.heads]
     if len(marks) != 1 or circle.count(END) > 1:
         raise ProgramError(f"a halting word holds one head mark and at most one boundary: {' '.join(word)}")
     i = marks[0]
-    q, s = halts[circle[i]]
+    q, s = legend.heads[circle[i]]
+    blank_cell = next(k for k, v in legend.cells.items() if v == legend.blank)
     if s is None:  # halted on the blank left of t_1, where the boundary was held
-        cells, head = [names.cell(tm.blank)] + circle[i + 1:] + circle[:i], 0
+        cells, head = [blank_cell] + circle[i + 1:] + circle[:i], 0
     else:
         if END not in circle:
             raise ProgramError(f"the halting word has no boundary cell: {' '.join(word)}")
         j = circle.index(END)
         cells = circle[j + 1:] + circle[:j]
         head = cells.index(circle[i])
-        cells[head] = names.cell(s)
-    try:
-        symbols = [by_cell[x] for x in cells]
-    except KeyError as e:
-        raise ProgramError(f"the halting word holds {e.args[0]!r} where a plain cell belongs") from None
-    tape = {p: x for p, x in enumerate(symbols) if x != tm.blank}
-    return Result.of(Configuration(q, head, tape, True), tm.blank)
+        cells[head] = next(k for k, v in legend.cells.items() if v == s)
+    unknown = sorted(set(cells) - set(legend.cells))
+    if unknown:
+        raise ProgramError(f"the halting word holds {unknown} where only plain cells belong")
+    tape = {p: legend.cells[x] for p, x in enumerate(cells) if legend.cells[x] != legend.blank}
+    return Result.of(Configuration(q, head, tape, True), legend.blank)
 
 
 # ----------------------------------------------------------------------------- the productions
