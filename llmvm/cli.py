@@ -21,8 +21,10 @@ from llmvm import backends as backends_mod
 from llmvm import checkpoint as checkpoint_mod
 from llmvm import dialect as dialect_mod
 from llmvm import program as program_mod
+from llmvm import tapes
 from llmvm.backends.cache import MODES, Cached, Store
 from llmvm.checkpoint import Checkpointer, Setup
+from llmvm.cli_compile import compile_cmd
 from llmvm.cli_trace import trace as trace_group
 from llmvm.compile import compile_machine
 from llmvm.errors import LLMVMError
@@ -37,7 +39,12 @@ EXIT = {"halted": 0, "step-limit": 3}  # every other status exits 1
 
 
 def _load_machine(path: str, input_: str | None, head: int | None) -> TuringMachine:
+    """The program, on the tape --input gives: symbols, or a compiled U15,2 tape file."""
     machine = program_mod.load(path)
+    if input_ is not None and tapes.is_tape_file(input_):
+        if head is not None:
+            raise click.BadParameter("a compiled tape fixes the head; drop --head", param_hint="--head")
+        return tapes.input_for(machine, tapes.load(input_), input_)
     if input_ is not None:
         machine = machine.with_input(tuple(input_), head or 0)
     elif head is not None:
@@ -168,7 +175,8 @@ def cli() -> None:
 @click.argument("program_path", metavar="PROGRAM")
 @cpu_options
 @click.option("--max-steps", default=1_000_000, show_default=True, help="Stop after this many cycles.")
-@click.option("--input", "input_", metavar="SYMBOLS", help="Start on this tape instead of the program's input.")
+@click.option("--input", "input_", metavar="SYMBOLS|FILE",
+              help="Start on this tape instead of the program's input: symbols, or a tape from 'llmvm compile'.")
 @click.option("--head", type=int, help="Start with the head on this cell.")
 @click.option("--no-check", is_flag=True, help="Do not compare with the reference simulator after every cycle.")
 @click.option("--no-memo", is_flag=True, help="Ask the backend every cycle, even for a prompt it has answered.")
@@ -190,6 +198,7 @@ def run_cmd(program_path: str, cpu_spec: "CpuSpec", max_steps: int, input_: str 
             checkpoint_path: str | None, checkpoint_every: int, checkpoint_seconds: float, retries: int) -> None:
     """Run PROGRAM (a YAML file or compact notation) on the LLM machine."""
     machine = _load_machine(program_path, input_, head)
+    compiled = _compiled_tape(input_, quiet or as_json, max_steps)
     image = compile_machine(machine, dialect_mod.load(cpu_spec.dialect))
     cpu = cpu_spec.build(image.dialect, memo=not no_memo)
     progress = Progress(not (quiet or as_json) and sys.stderr.isatty(), cpu)
@@ -207,7 +216,26 @@ def run_cmd(program_path: str, cpu_spec: "CpuSpec", max_steps: int, input_: str 
         result = traced_run(trace_path, image, cpu, program=program_path, **options)
     else:
         result = run(image, cpu, **options)
-    _conclude(result, machine, progress, as_json, quiet, checkpoint_path)
+    _conclude(result, machine, progress, as_json, quiet, checkpoint_path, compiled)
+
+
+def _compiled_tape(input_: str | None, quiet: bool, max_steps: int) -> tapes.TapeFile | None:
+    """The tape file --input names, if it is one; its sizes and expectations are shown first."""
+    if input_ is None or not tapes.is_tape_file(input_):
+        return None
+    tf = tapes.load(input_)
+    if not quiet:
+        click.echo(tf.summary())
+    expected = tf.expect.get("u15_2 steps")
+    if isinstance(expected, int) and expected > max_steps:
+        click.echo(f"warning: --max-steps {max_steps:,} stops this run before U15,2's expected halt at "
+                   f"step {expected:,}; pass --max-steps {expected + 1:,} or more", err=True)
+    return tf
+
+
+def _decoded(tf: tapes.TapeFile | None, config: Configuration) -> dict[str, Any] | None:
+    """What a halted U15,2 tape says about the compiled source (None if not applicable)."""
+    return tapes.decode(tf, config) if tf and config.halted else None
 
 
 def _retries(value: str) -> int:
@@ -240,13 +268,15 @@ def resume_cmd(checkpoint_path: str, max_steps: int | None, as_json: bool, quiet
 
 
 def _conclude(result: RunResult, machine: TuringMachine, progress: Progress, as_json: bool, quiet: bool,
-              checkpoint: str | None) -> None:
+              checkpoint: str | None, compiled: tapes.TapeFile | None = None) -> None:
     """Report a run (JSON, text, or only its error), say how to resume it, and exit with its status."""
     progress.done()
+    decoded = _decoded(compiled, result.config)
     if as_json:
-        click.echo(json.dumps(_result_json(result, machine), indent=2))
+        click.echo(json.dumps({**_result_json(result, machine), **({"decoded": decoded} if decoded else {})}, indent=2))
     elif not quiet:
         _report(result, machine)
+        _print_decoded(decoded)
     elif result.error:
         click.echo(f"error: {result.error}", err=True)
     if checkpoint and result.status not in ("halted", "diverged") and not as_json:
@@ -309,7 +339,8 @@ def _verdict_table(verdicts: list[Any]) -> None:
 @cli.command("simulate")
 @click.argument("program_path", metavar="PROGRAM")
 @click.option("--max-steps", default=100_000_000, show_default=True, help="Stop after this many steps.")
-@click.option("--input", "input_", metavar="SYMBOLS", help="Start on this tape instead of the program's input.")
+@click.option("--input", "input_", metavar="SYMBOLS|FILE",
+              help="Start on this tape instead of the program's input: symbols, or a tape from 'llmvm compile'.")
 @click.option("--head", type=int, help="Start with the head on this cell.")
 @click.option("--accelerate", "-a", "block", type=int, default=0, metavar="K", is_flag=False, flag_value=3,
               help="Macro steps over blocks of K cells with whole-run jumps (-a alone: K=3). Same results.")
@@ -320,16 +351,20 @@ def simulate_cmd(program_path: str, max_steps: int, input_: str | None, head: in
     from llmvm.accel import Accelerated
 
     machine = _load_machine(program_path, input_, head)
+    compiled = _compiled_tape(input_, as_json, max_steps)
     started = time.perf_counter()
     out = Accelerated(machine, block).run(max_steps) if block else Reference(machine).run(max_steps)
     seconds = time.perf_counter() - started
+    decoded = _decoded(compiled, out.config)
     if as_json:
         click.echo(json.dumps({"status": out.status, "steps": out.steps, "seconds": seconds,
-                               **_config_json(out.config, machine)}, indent=2))
+                               **_config_json(out.config, machine), **({"decoded": decoded} if decoded else {})},
+                              indent=2))
     else:
         click.echo(f"{machine.name}: {out.status} after {out.steps:,} steps "
                    f"({seconds:.3f} s, {out.steps / max(seconds, 1e-9):,.0f} steps/s)")
         _print_config(out.config, machine)
+        _print_decoded(decoded)
     sys.exit(EXIT.get(out.status, 1))
 
 
@@ -392,6 +427,14 @@ def _report(r: RunResult, machine: TuringMachine) -> None:
         click.echo(click.style(f"error    {r.error}", fg="red"), err=True)
 
 
+def _print_decoded(decoded: dict[str, Any] | None) -> None:
+    if decoded:
+        for key in ("halting word", "result"):
+            if key in decoded:
+                click.echo(f"decoded  {key}: {decoded[key]}")
+        click.echo(f"decoded  {'as expected' if decoded['as expected'] else 'NOT as expected (see the tape file)'}")
+
+
 def _print_config(c: Configuration, machine: TuringMachine) -> None:
     click.echo(f"state    {c.state}{' (halted)' if c.halted else ''}   head {c.head}")
     click.echo(f"tape     {c.window(machine.blank)}")
@@ -432,6 +475,7 @@ def main() -> None:
 
 
 cli.add_command(trace_group)
+cli.add_command(compile_cmd)
 
 
 if __name__ == "__main__":
