@@ -6,6 +6,8 @@ Format ``llmvm-trace`` version 1 (README: Trace format), one JSON object per lin
 * ``prompt`` — ``{"hash", "text"}``, once, just before the first step that sends that prompt;
 * ``step``   — ``n``, ``state``, ``head``, ``read``, ``prompt`` (hash), ``completion``, ``writes``,
   ``latency``, ``tokens_in``/``tokens_out`` (when reported), ``cached``;
+* ``tape``   — the tape and head after step ``n``, every few thousand steps: a reader bisects the
+  file for the last one before the step it wants and replays from there;
 * ``footer`` — how the run ended: ``status``, ``steps``, ``calls``, ``cache_hits``, ``wall``.
 
 Every record is flushed as it is written, so a killed run leaves a readable file; the reader treats
@@ -217,10 +219,6 @@ class TraceReader:
     def header(self) -> Record:
         """The first record."""
         return next(iter(self))  # an empty file raises TraceError
-
-    def steps(self) -> Iterator[Record]:
-        """The step records only."""
-        return (r for r in self if r["type"] == "step")
 
 
 def _record(raw: bytes, line: int, ended: bool) -> Record:
