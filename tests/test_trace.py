@@ -2,7 +2,10 @@
 
 import json
 import os
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -93,6 +96,25 @@ def test_a_cut_off_last_line_is_the_end(bb4, tmp_path):
         records = list(reader)
         assert reader.truncated and reader.footer is None and records[-1]["type"] in ("step", "prompt")
     assert "truncated" in invoke("trace", "show", path, "--step", 100).output
+
+
+def test_a_killed_run_leaves_a_readable_trace(tmp_path):
+    path = tmp_path / "killed.jsonl"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    args = [sys.executable, "-m", "llmvm.cli", "run", str(ROOT / "programs" / "bb5.yaml"), "-b", "oracle",
+            "--no-check", "--trace", str(path), "-q"]
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while (not path.exists() or path.stat().st_size < 100_000) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        proc.kill()  # SIGKILL: no chance to write a footer
+        proc.wait()
+    reader = TraceReader(path)
+    steps = [r["n"] for r in reader if r["type"] == "step"]
+    assert reader.footer is None and len(steps) > 100 and steps == list(range(1, len(steps) + 1))
+    assert "no footer: the run did not finish" in invoke("trace", "show", path).output
 
 
 @pytest.mark.parametrize("damage, line, message", [
