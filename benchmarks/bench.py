@@ -33,7 +33,7 @@ from llmvm.dialect import available, load as load_dialect  # noqa: E402
 from llmvm.program import TuringMachine, load  # noqa: E402
 from llmvm.reference import Reference  # noqa: E402
 from llmvm.run import run  # noqa: E402
-from llmvm import verify  # noqa: E402
+from llmvm import tapes, verify  # noqa: E402
 
 
 def timed(fn):
@@ -43,17 +43,15 @@ def timed(fn):
 
 
 def longest_u15_2() -> tuple[str, TuringMachine]:
-    """The U15,2 program in programs/ with the most expected steps (compiled examples included)."""
-    best = ("programs/u15_2.yaml", load(ROOT / "programs" / "u15_2.yaml"))
-    for path in sorted(ROOT.glob("programs/**/*.yaml")):
-        try:
-            m = load(path)
-        except Exception:
-            continue
-        if m.digest() != best[1].digest() and len(m.states) == 15 and len(m.symbols) == 2 and \
-                m.expect.get("steps", 0) > best[1].expect.get("steps", 0):
-            best = (str(path.relative_to(ROOT)), m)
-    return best
+    """U15,2 on the compiled tape in programs/compiled/ with the most expected steps."""
+    best: tuple[int, str] | None = None
+    for path in sorted(ROOT.glob("programs/compiled/*.u15_2.yaml")):
+        steps = tapes.load(str(path)).expect.get("u15_2 steps", 0)
+        if best is None or steps > best[0]:
+            best = (steps, str(path.relative_to(ROOT)))
+    assert best, "no compiled tapes in programs/compiled/"
+    tf = tapes.load(str(ROOT / best[1]))
+    return best[1], tapes.input_for(load(ROOT / "programs" / "u15_2.yaml"), tf, best[1])
 
 
 def reference_section(results: dict, quick: bool) -> None:
@@ -63,7 +61,7 @@ def reference_section(results: dict, quick: bool) -> None:
     results["reference_bb5"] = {"steps": out.steps, "seconds": secs, "steps_per_s": out.steps / secs}
     print(f"reference  BB(5) {out.steps:,} steps: {secs:.2f} s = {out.steps / secs / 1e6:.2f} M steps/s")
     name, u = longest_u15_2()
-    out, secs = timed(lambda: Reference(u).run(10**9))
+    out, secs = timed(lambda: Reference(u).run(10**8 if quick else 10**10))
     results["reference_u15_2"] = {"program": name, "steps": out.steps, "seconds": secs,
                                   "steps_per_s": out.steps / secs}
     print(f"reference  {name} {out.steps:,} steps: {secs:.3f} s = {out.steps / secs / 1e6:.2f} M steps/s")
@@ -83,46 +81,53 @@ def accel_section(results: dict) -> None:
           f"({full_plain_secs / secs:,.0f}x the plain simulator)")
     name, u = longest_u15_2()
     best = None
-    for k in (2, 3, 4):
+    for k in (4, 8, 16):
         acc = Accelerated(u, k)
-        o, s = timed(lambda: acc.run(10**9))
+        o, s = timed(lambda: acc.run(10**10))
         if best is None or s < best[1]:
             best = (k, s, acc.macro_steps, o.steps)
     k, s, macro, steps = best
-    speedup = results["reference_u15_2"]["seconds"] / s
-    results["accel_u15_2"] = {"program": name, "block": k, "seconds": s, "macro_steps": macro, "speedup_vs_plain": speedup}
-    print(f"accel      {name}: {s * 1000:.1f} ms with blocks of {k}, {macro:,} macro steps ({speedup:,.1f}x plain)")
+    plain_secs = steps / results["reference_u15_2"]["steps_per_s"]  # the plain simulator, same steps
+    results["accel_u15_2"] = {"program": name, "steps": steps, "block": k, "seconds": s, "macro_steps": macro,
+                              "speedup_vs_plain": plain_secs / s}
+    print(f"accel      {name} to its halt ({steps:,} steps): {s:.2f} s with blocks of {k}, {macro:,} macro steps "
+          f"({plain_secs / s:,.1f}x plain)")
 
 
-def machine_section(results: dict) -> None:
+def machine_section(results: dict, cycles: int = 20_000_000) -> None:
+    """The LLM machine (oracle, memoised) on the first ``cycles`` of the long U15,2 run, and the
+    plain reference on the same steps, side by side."""
     name, u = longest_u15_2()
-    image = compile_machine(u, load_dialect("schuurmans"))
-    ref = results["reference_u15_2"]
+    image = compile_machine(u, load_dialect("lookup"))
+    ref_out, ref_secs = timed(lambda: Reference(u).run(cycles))
+    ref_rate = ref_out.steps / ref_secs
+    results["reference_u15_2_prefix"] = {"steps": ref_out.steps, "steps_per_s": ref_rate}
     for check in (False, True):
-        r = run(image, OracleBackend(dialect=image.dialect), max_steps=10**9, check=check)
-        assert r.status == "halted", r.error
+        r = run(image, OracleBackend(dialect=image.dialect), max_steps=cycles, check=check)
+        assert r.status in ("halted", "step-limit"), r.error
         key = "machine_checked" if check else "machine_unchecked"
-        results[key] = {"cycles": r.cycles, "seconds": r.seconds, "cycles_per_s": r.cycles / r.seconds,
-                        "calls": r.calls, "ratio_to_reference": (r.cycles / r.seconds) / ref["steps_per_s"]}
+        results[key] = {"program": name, "cycles": r.cycles, "seconds": r.seconds, "cycles_per_s": r.cycles / r.seconds,
+                        "calls": r.calls, "ratio_to_reference": (r.cycles / r.seconds) / ref_rate}
     u_, c_ = results["machine_unchecked"], results["machine_checked"]
     results["lockstep_cost"] = u_["cycles_per_s"] / c_["cycles_per_s"]
-    print(f"machine    {name}: {u_['cycles']:,} cycles, {u_['cycles_per_s'] / 1e6:.2f} M cycles/s unchecked "
-          f"({u_['ratio_to_reference']:.2f} of the reference), {c_['cycles_per_s'] / 1e6:.2f} M cycles/s in lockstep "
-          f"(lockstep costs {results['lockstep_cost']:.2f}x)")
+    print(f"machine    {name}, first {u_['cycles']:,} cycles: reference {ref_rate / 1e6:.2f} M steps/s; machine "
+          f"{u_['cycles_per_s'] / 1e6:.2f} M cycles/s unchecked ({u_['ratio_to_reference']:.2f} of the reference), "
+          f"{c_['cycles_per_s'] / 1e6:.2f} M cycles/s in lockstep (lockstep costs {results['lockstep_cost']:.2f}x); "
+          f"{u_['calls']} calls")
     # the full read-compute-write cycle, every time (what a trace observer gets)
     seen = []
-    limit = 20_000
-    r = run(image, OracleBackend(dialect=image.dialect), max_steps=limit, check=False, observers=(seen.append,))
+    r = run(image, OracleBackend(dialect=image.dialect), max_steps=20_000, check=False, observers=(seen.append,))
     results["machine_full_cycles"] = {"cycles": r.cycles, "cycles_per_s": r.cycles / r.seconds}
     print(f"machine    full read-compute-write cycles (no replay): {r.cycles / r.seconds:,.0f} cycles/s")
 
 
 def calls_section(results: dict) -> None:
-    name, u = longest_u15_2()
+    name = "programs/compiled/double.u15_2.yaml"  # a whole compiled run, short enough for every dialect
+    u = tapes.input_for(load(ROOT / "programs" / "u15_2.yaml"), tapes.load(str(ROOT / name)), name)
     out = {}
     for dialect in available():
         image = compile_machine(u, load_dialect(dialect))
-        r = run(image, OracleBackend(dialect=image.dialect), max_steps=10**9, check=False)
+        r = run(image, OracleBackend(dialect=image.dialect), max_steps=10**10, check=False)
         cases = verify.cases(image)
         sizes = [len(c.prompt) for c in cases]
         out[dialect] = {"cycles": r.cycles, "calls": r.calls, "distinct_prompts": len(cases),
@@ -133,18 +138,26 @@ def calls_section(results: dict) -> None:
 
 
 _SCALING_CHILD = """
-import json, resource, sys
+import gc, json, os, resource, sys
 from llmvm.backends.oracle import OracleBackend
 from llmvm.compile import compile_machine
 from llmvm.dialect import load as load_dialect
 from llmvm.program import load
 from llmvm.run import run
-image = compile_machine(load(sys.argv[1]), load_dialect("schuurmans"))
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+from llmvm import tapes
+def rss_mb():  # resident memory now (not the peak, which loading a tape file may set)
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+path = sys.argv[1]
+machine = load(path) if not tapes.is_tape_file(path) else tapes.input_for(load("programs/u15_2.yaml"), tapes.load(path), path)
+image = compile_machine(machine, load_dialect("lookup"))
+gc.collect()
+before = rss_mb()
 r = run(image, OracleBackend(dialect=image.dialect), max_steps=int(sys.argv[2]), check=True)
 span = (max(r.config.tape) - min(r.config.tape) + 1) if r.config.tape else 0
 print(json.dumps({"cycles": r.cycles, "seconds": r.seconds, "status": r.status, "span": span,
-                  "rss_before_mb": before / 1024, "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "rss_before_mb": before, "rss_after_mb": rss_mb(),
+                  "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 
@@ -165,8 +178,8 @@ def scaling_section(results: dict, long: bool) -> None:
         row["program"] = program.name
         rows.append(row)
         print(f"scaling    {program.name} in lockstep, {row['cycles']:>11,} cycles: {row['seconds']:7.2f} s, "
-              f"{row['cycles'] / row['seconds'] / 1e6:.2f} M cycles/s, max RSS {row['rss_peak_mb']:6.1f} MB "
-              f"(at start {row['rss_before_mb']:.1f}), tape span {row['span']:,} cells")
+              f"{row['cycles'] / row['seconds'] / 1e6:.2f} M cycles/s, RSS {row['rss_before_mb']:5.1f} -> "
+              f"{row['rss_after_mb']:5.1f} MB (peak {row['rss_peak_mb']:.1f}), tape span {row['span']:,} cells")
     results["scaling"] = rows
 
 
@@ -208,7 +221,7 @@ def main() -> None:
                      "processor": platform.processor(), "when": time.strftime("%Y-%m-%d %H:%M:%S")}
     reference_section(results, args.quick)
     accel_section(results)
-    machine_section(results)
+    machine_section(results, 10**7 if args.quick else 2 * 10**7)
     calls_section(results)
     scaling_section(results, args.long)
     if args.models:

@@ -63,13 +63,15 @@ class Setup:
     retries: int = 0  # --on-bad-completion retry:N (0 = stop at the first bad completion)
     every: int = 0  # save every this many cycles (0 = not by cycles)
     seconds: float = 0.0  # and/or every this many seconds (0 = not by time)
+    tape: str = ""  # the compiled U15,2 tape file the run started from (absolute path), if any
 
     @classmethod
     def create(cls, program: str, *, dialect: str, options: Iterable[str], cache: str, **rest: Any) -> "Setup":
         """A new run's setup: files made absolute, the program digested, secret-looking options dropped."""
+        tape = rest.pop("tape", "")
         return cls(program=_absolute(program), program_sha256=program_digest(program), dialect=_absolute(dialect),
                    options=tuple(o for o in options if _public(o)),
-                   cache=os.path.abspath(cache), **rest)
+                   cache=os.path.abspath(cache), tape=_absolute(tape) if tape else "", **rest)
 
 
 @dataclass(frozen=True)
@@ -264,7 +266,7 @@ class _Reader:
 
 _KINDS: dict[str, type] = {"options": list, "max_steps": int, "check": bool, "memo": bool, "retries": int,
                            "every": int, "seconds": float, **dict.fromkeys(
-                               ("program", "program_sha256", "dialect", "backend", "cache", "cache_mode"), str)}
+                               ("program", "program_sha256", "dialect", "backend", "cache", "cache_mode", "tape"), str)}
 
 
 def rebuild(ck: Checkpoint) -> "Image":

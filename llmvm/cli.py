@@ -209,7 +209,8 @@ def run_cmd(program_path: str, cpu_spec: "CpuSpec", max_steps: int, input_: str 
         setup = Setup.create(program_path, dialect=cpu_spec.dialect, backend=cpu_spec.backend,
                              options=cpu_spec.options, cache=cpu_spec.cache, cache_mode=cpu_spec.cache_mode,
                              max_steps=max_steps, check=not no_check, memo=not no_memo, retries=retries,
-                             every=checkpoint_every, seconds=checkpoint_seconds)
+                             every=checkpoint_every, seconds=checkpoint_seconds,
+                             tape=input_ if compiled else "")
         saver = Checkpointer(checkpoint_path, setup)
     options = dict(max_steps=max_steps, check=not no_check, progress=progress, checkpoint=saver, retries=retries)
     if trace_path:
@@ -264,7 +265,8 @@ def resume_cmd(checkpoint_path: str, max_steps: int | None, as_json: bool, quiet
         click.echo(f"resume   from cycle {ck.resume.cycle:,} ({ck.status}) in {checkpoint_path}")
     result = run(image, cpu, max_steps=setup.max_steps, check=setup.check, progress=progress, start=ck.resume,
                  checkpoint=Checkpointer(checkpoint_path, setup), retries=setup.retries)
-    _conclude(result, image.machine, progress, as_json, quiet, checkpoint_path)
+    compiled = tapes.load(setup.tape) if setup.tape else None  # to decode the halted tape
+    _conclude(result, image.machine, progress, as_json, quiet, checkpoint_path, compiled)
 
 
 def _conclude(result: RunResult, machine: TuringMachine, progress: Progress, as_json: bool, quiet: bool,

@@ -69,19 +69,25 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def llama_server():
-    """llama-cpp-python's OpenAI-compatible server with the pinned model, on 127.0.0.1 only."""
+def llama_server(tmp_path_factory):
+    """llama-cpp-python's OpenAI-compatible server with the pinned model, on 127.0.0.1 only.
+
+    Its log goes to a file, not a pipe: it prints the model's whole chat template while loading,
+    enough to fill a pipe nobody reads yet and block the server before it listens.
+    """
     path, _ = resolve("qwen2.5-0.5b")
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--model_alias", "qwen2.5-0.5b",
-         "--host", "127.0.0.1", "--port", str(port), "--n_threads", "1", "--n_ctx", "2048"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    log_path = tmp_path_factory.mktemp("server") / "server.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--model_alias", "qwen2.5-0.5b",
+             "--host", "127.0.0.1", "--port", str(port), "--n_threads", "1", "--n_ctx", "2048"],
+            stdout=subprocess.DEVNULL, stderr=log, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.fail(f"llama.cpp server exited: {proc.stderr.read().decode()[-2000:]}")
+            pytest.fail(f"llama.cpp server exited: {log_path.read_text(errors='replace')[-2000:]}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
                 break
@@ -89,7 +95,7 @@ def llama_server():
             time.sleep(0.2)
     else:
         proc.kill()
-        pytest.fail("llama.cpp server did not start within 120 s")
+        pytest.fail(f"llama.cpp server did not start within 120 s: {log_path.read_text(errors='replace')[-2000:]}")
     yield f"http://127.0.0.1:{port}/v1"
     proc.terminate()
     proc.wait(30)

@@ -114,3 +114,13 @@ def test_cli_warns_when_the_limit_is_below_the_expected_halt():
                                  "--max-steps", "1000"])
     assert r.exit_code == 3
     assert "stops this run before U15,2's expected halt at step 794,600,409" in r.output
+
+
+def test_a_resumed_compiled_run_still_decodes_its_result(tmp_path):
+    runner, ck = CliRunner(), str(tmp_path / "run.ckpt")
+    r = runner.invoke(cli, ["run", "programs/u15_2.yaml", "--input", "programs/compiled/double.u15_2.yaml",
+                            "--backend", "oracle", "--max-steps", "200000", "--checkpoint", ck])
+    assert r.exit_code == 3, r.output  # the step limit, with a checkpoint
+    r = runner.invoke(cli, ["resume", ck, "--max-steps", "400000"])
+    assert r.exit_code == 0, r.output
+    assert "decoded  halting word: e2 a a a a a a b" in r.output and "decoded  as expected" in r.output
