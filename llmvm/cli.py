@@ -21,7 +21,7 @@ from llmvm import backends as backends_mod
 from llmvm import checkpoint as checkpoint_mod
 from llmvm import dialect as dialect_mod
 from llmvm import program as program_mod
-from llmvm import tapes
+from llmvm import bitag, tapes
 from llmvm.backends.cache import MODES, Cached, Store
 from llmvm.checkpoint import Checkpointer, Setup
 from llmvm.cli_compile import compile_cmd
@@ -380,6 +380,19 @@ def programs_cmd() -> None:
             click.echo(f"{path.name:24} {len(m.states):3} states {len(m.symbols):3} symbols  {summary}")
         except LLMVMError as e:
             click.echo(f"{path.name:24} (invalid: {e})")
+    for path in sorted((PROGRAMS_DIR / "compiled").glob("*.yaml")):
+        name = f"compiled/{path.name}"
+        try:
+            if tapes.is_tape_file(str(path)):
+                tf = tapes.load(str(path))
+                steps = tf.expect.get("u15_2 steps")
+                click.echo(f"{name:36} U15,2 tape, {len(tf.tape.cells):,} cells"
+                           f"{f', halts after {steps:,} steps' if steps else ''}: {tf.encodes.get('description', '')}")
+            else:
+                system = bitag.load(str(path))
+                click.echo(f"{name:36} bi-tag system, |A| = {len(system.A)}, |E| = {len(system.E)}: {system.description}")
+        except LLMVMError as e:
+            click.echo(f"{name:36} (invalid: {e})")
 
 
 @cli.command("models")

@@ -124,3 +124,10 @@ def test_a_resumed_compiled_run_still_decodes_its_result(tmp_path):
     r = runner.invoke(cli, ["resume", ck, "--max-steps", "400000"])
     assert r.exit_code == 0, r.output
     assert "decoded  halting word: e2 a a a a a a b" in r.output and "decoded  as expected" in r.output
+
+
+def test_programs_lists_the_compiled_examples():
+    r = CliRunner().invoke(cli, ["programs"])
+    assert r.exit_code == 0
+    assert "compiled/bb2.u15_2.yaml" in r.output and "halts after 794,600,409 steps" in r.output
+    assert "compiled/double.bitag.yaml" in r.output and "bi-tag system, |A| = 2, |E| = 2" in r.output
