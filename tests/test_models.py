@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from llmvm import verify
+from llmvm import tapes, verify
 from llmvm.backends.cache import Cached
 from llmvm.backends.local import LocalBackend
 from llmvm.backends.openai import OpenAIBackend
@@ -52,6 +52,17 @@ def test_qwen_runs_u15_2_to_its_halt_in_lockstep(qwen):
     r = run(image, Cached(qwen), max_steps=100_000, check=True)
     assert (r.status, r.config.state, r.config.head) == ("halted", "J", 0), r.error
     assert r.calls == 30 and r.is_llm
+
+
+def test_qwen_runs_a_compiled_bitag_program_on_u15_2(qwen):
+    """Unary doubling compiled to a U15,2 tape: 371,606 cycles on the model's answers, checked at every
+    cycle, and the halted tape decodes to the doubled word."""
+    tf = tapes.load(str(ROOT / "programs" / "compiled" / "double.u15_2.yaml"))
+    image = compile_machine(tapes.input_for(U15_2, tf, "double"), load_dialect("lookup"))
+    r = run(image, Cached(qwen), max_steps=1_000_000, check=True)
+    assert r.status == "halted" and r.cycles == tf.expect["u15_2 steps"] + 1, r.error
+    assert r.is_llm and r.calls <= 30
+    assert tapes.decode(tf, r.config)["halting word"] == "e2 a a a a a a b"
 
 
 def test_the_papers_dialect_is_not_certified_on_qwen(qwen):
