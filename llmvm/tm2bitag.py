@@ -95,7 +95,8 @@ class _Names:
     """Readable, collision-free names for cells and control symbols."""
 
     def __init__(self, machine: TuringMachine):
-        plain = all(_PLAIN.fullmatch(x) for x in (*machine.symbols, *machine.states))
+        # a machine's own names where they cannot clash with the construction's ("end" for the boundary)
+        plain = all(_PLAIN.fullmatch(x) for x in (*machine.symbols, *machine.states)) and "end" not in machine.symbols
         self.sym = {s: (s if plain else f"{k}") for k, s in enumerate(machine.symbols)}
         self.state = {q: (q if plain else f"q{k}") for k, q in enumerate(machine.states)}
 

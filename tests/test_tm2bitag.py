@@ -37,6 +37,19 @@ def test_shipped_machines_give_their_result_through_bitag(name):
     assert via_bitag(machine) == direct(machine)
 
 
+def test_a_symbol_named_like_the_boundary_does_not_clash():
+    machine = program.loads("""
+blank: '0'
+start state: A
+input: [end, '1']
+table:
+  A: {end: {write: '1', L: B}, '1': R, '0': {write: end, R: Z}}
+  B: {'0': {write: end, R: A}, '1': R, end: {R: Z}}
+  Z:
+""")
+    assert via_bitag(machine) == direct(machine)
+
+
 def random_machine(rng: random.Random) -> TuringMachine:
     """2-3 states plus a halting one, 2-3 symbols, moves L/R/stay, a random input and head."""
     symbols = ("0", "1", "2")[: rng.randint(2, 3)]
