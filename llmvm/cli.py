@@ -252,7 +252,9 @@ def _retries(value: str) -> int:
 @click.option("--max-steps", type=int, help="Stop after this many cycles in all [default: the run's own limit].")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress line and no report (errors still go to stderr).")
-def resume_cmd(checkpoint_path: str, max_steps: int | None, as_json: bool, quiet: bool) -> None:
+@click.option("--trace", "trace_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write a trace of the resumed part of the run (JSON Lines; see README: Traces).")
+def resume_cmd(checkpoint_path: str, max_steps: int | None, as_json: bool, quiet: bool, trace_path: str | None) -> None:
     """Continue a run from its CHECKPOINT, to exactly where the run would have ended uninterrupted."""
     ck = checkpoint_mod.load(checkpoint_path)
     image = checkpoint_mod.rebuild(ck)
@@ -263,8 +265,12 @@ def resume_cmd(checkpoint_path: str, max_steps: int | None, as_json: bool, quiet
     if not (quiet or as_json):
         _header(image.machine, image.dialect.name, backends_mod.label(cpu.inner), setup.max_steps)
         click.echo(f"resume   from cycle {ck.resume.cycle:,} ({ck.status}) in {checkpoint_path}")
-    result = run(image, cpu, max_steps=setup.max_steps, check=setup.check, progress=progress, start=ck.resume,
-                 checkpoint=Checkpointer(checkpoint_path, setup), retries=setup.retries)
+    options = dict(max_steps=setup.max_steps, check=setup.check, progress=progress, start=ck.resume,
+                   checkpoint=Checkpointer(checkpoint_path, setup), retries=setup.retries)
+    if trace_path:
+        result = traced_run(trace_path, image, cpu, program=setup.program, **options)
+    else:
+        result = run(image, cpu, **options)
     compiled = tapes.load(setup.tape) if setup.tape else None  # to decode the halted tape
     _conclude(result, image.machine, progress, as_json, quiet, checkpoint_path, compiled)
 

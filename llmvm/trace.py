@@ -26,9 +26,11 @@ from pathlib import Path
 from typing import IO, Any, Iterator
 
 from llmvm.backends import Backend, label
+from llmvm.checkpoint import Resume
 from llmvm.compile import Image
 from llmvm.errors import TraceError
 from llmvm.memory import CELL, HALT
+from llmvm.program import Configuration
 from llmvm.run import RunResult, run
 from llmvm.vm import Step
 
@@ -56,13 +58,16 @@ def redact(settings: dict[str, Any]) -> dict[str, Any]:
 class TraceWriter:
     """Writes a run's trace as it happens; call it with every Step (it is a ``run()`` observer)."""
 
-    def __init__(self, path: str | Path, image: Image, cpu: Backend, *, program: str = ""):
+    def __init__(self, path: str | Path, image: Image, cpu: Backend, *, program: str = "",
+                 start: Resume | None = None):
         self.path = Path(path)
         self._state_of = image.state_of
         machine = image.machine
         self._blank = machine.blank
-        self._tape: dict[int, str] = dict(machine.tape())
-        self._head = machine.head
+        # a resumed run's trace starts where the run stands: its steps are numbered from cycle + 1
+        begin = image.decode(start.memory) if start else Configuration(machine.start, machine.head, machine.tape())
+        self._tape: dict[int, str] = dict(begin.tape)
+        self._head = begin.head
         self._hashes: dict[str, str] = {}  # prompt text -> hash, for prompts already written
         self._since = 0  # steps since the last tape record
         self._file: IO[str] = open(self.path, "w", encoding="utf-8", buffering=1)  # line-buffered: flushed per record
@@ -75,7 +80,8 @@ class TraceWriter:
             "model": settings.get("model"), "settings": settings,
             "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "blank": machine.blank, "symbols": list(machine.symbols), "states": list(machine.states),
-            "tape": self._cells(), "head": machine.head, "state": machine.start,
+            "tape": self._cells(), "head": begin.head, "state": begin.state,
+            **({"resumed": {"cycle": start.cycle}} if start else {}),
         })
 
     def __enter__(self) -> "TraceWriter":
@@ -140,8 +146,8 @@ class TraceWriter:
 
 
 def traced_run(path: str | Path, image: Image, cpu: Backend, *, program: str = "", **options: Any) -> RunResult:
-    """``run()`` with a trace written to ``path``, footer included."""
-    with TraceWriter(path, image, cpu, program=program) as writer:
+    """``run()`` with a trace written to ``path``, footer included (from ``start`` if resuming)."""
+    with TraceWriter(path, image, cpu, program=program, start=options.get("start")) as writer:
         result = run(image, cpu, observers=(writer, *options.pop("observers", ())), **options)
         writer.finish(result)
     return result
@@ -157,7 +163,7 @@ _FIELDS: dict[str, tuple[tuple[str, tuple[type, ...], bool], ...]] = {
                ("head", (int,), True), ("state", (str,), True), ("program", (str,), False),
                ("machine", (str,), False), ("digest", (str,), False), ("dialect", (str,), False),
                ("backend", (str,), False), ("is_llm", (bool,), False), ("settings", (dict,), False),
-               ("started", (str,), False)),
+               ("started", (str,), False), ("resumed", (dict,), False)),
     "prompt": (("hash", (str,), True), ("text", (str,), True)),
     "tape": (("n", (int,), True), ("head", (int,), True), ("tape", (dict,), True)),
     "step": (("n", (int,), True), ("state", (str,), True), ("head", (int,), True), ("read", (str,), True),

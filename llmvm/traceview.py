@@ -29,7 +29,8 @@ def summary(path: str | Path, header: Record) -> Iterator[str]:
     if header.get("is_llm") and settings:
         yield "settings " + ", ".join(f"{k}={v}" for k, v in settings.items())
     start = Tape(header)
-    yield f"start    state {header['state']}, head {start.head}: {start.window(start.head, 8)}"
+    resumed = f" (resumed after cycle {header['resumed'].get('cycle')})" if "resumed" in header else ""
+    yield f"start    state {header['state']}, head {start.head}: {start.window(start.head, 8)}{resumed}"
     if footer is None:
         yield "ended    no footer: the run did not finish" + (" (last line cut off: truncated)" if cut else "")
     else:

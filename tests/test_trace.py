@@ -327,3 +327,29 @@ def test_the_api_key_never_reaches_a_trace(tmp_path, monkeypatch):
 def test_redact_drops_secret_settings():
     settings = {"model": "m", "api_key": "k", "headers": {"Authorization": "Bearer k"}, "extra": {"token_secret": 1, "x": 2}}
     assert trace_mod.redact(settings) == {"model": "m", "extra": {"x": 2}}
+
+
+def test_a_resumed_run_writes_a_trace_that_starts_where_it_stands(tmp_path):
+    """run --checkpoint stops at cycle 50 of BB(4); resume --trace records cycles 51..107 from the saved tape."""
+    runner, ck = CliRunner(), str(tmp_path / "bb4.ckpt")
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    r = runner.invoke(cli, ["run", "programs/bb4.yaml", "--backend", "oracle", "--max-steps", "50",
+                            "--checkpoint", ck, "--trace", str(first)])
+    assert r.exit_code == 3, r.output
+    r = runner.invoke(cli, ["resume", ck, "--max-steps", "1000", "--trace", str(second)])
+    assert r.exit_code == 0, r.output
+    header, *rest = TraceReader(second)
+    steps = [rec for rec in rest if rec["type"] == "step"]
+    assert header["resumed"] == {"cycle": 50} and [s["n"] for s in steps] == list(range(51, 108))
+    tape = Tape(TraceReader(first).header)  # replay the first part, then the second: one whole run
+    for rec in TraceReader(first):
+        if rec["type"] == "step":
+            tape.apply(rec)
+    assert {int(k): v for k, v in header["tape"].items()} == {p: s for p, s in tape.cells.items() if s != "0"}
+    assert header["head"] == tape.head
+    for rec in steps:
+        tape.apply(rec)
+    ones = sum(1 for s in tape.cells.values() if s == "1")
+    assert ones == 13 and rest[-1]["type"] == "footer" and rest[-1]["status"] == "halted"
+    r = runner.invoke(cli, ["trace", "show", str(second)])
+    assert r.exit_code == 0 and "(resumed after cycle 50)" in r.output, r.output
