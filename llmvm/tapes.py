@@ -42,14 +42,14 @@ class TapeFile:
 
     def summary(self) -> str:
         """Sizes and expectations, printed before a run starts."""
-        steps = self.expect.get("u15_2 steps")
+        steps, bitag_steps = self.expect.get("u15_2 steps"), self.expect.get("bi-tag steps")
         what = f"{self.encodes.get('kind')} {self.encodes.get('name')!r}"
         lines = [
             f"compiled tape: {len(self.tape.cells):,} cells (program {self.tape.program_cells:,}), "
             f"head on cell {self.tape.head:,}; encodes the {what}",
             f"  which computes: {self.encodes.get('description') or '(no description)'}",
             f"  bi-tag system: {len(self.system.A)} A-symbols, {len(self.system.E)} E-symbols, "
-            f"{self.expect.get('bi-tag steps', '?'):,} steps to its halt",
+            + (f"{bitag_steps:,} steps to its halt" if isinstance(bitag_steps, int) else "steps to its halt unknown"),
             f"  U15,2 steps to the halt: {steps:,}" if isinstance(steps, int)
             else "  U15,2 steps to the halt: not measured (more than the compile budget)",
         ]

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from llmvm import accel, bitag, program, tapes, tm2bitag, u15
 from llmvm.cli import cli
@@ -144,3 +146,16 @@ def test_programs_lists_the_compiled_examples():
     assert r.exit_code == 0
     assert "compiled/bb2.u15_2.yaml" in r.output and "halts after 794,600,409 steps" in r.output
     assert "compiled/double.bitag.yaml" in r.output and "bi-tag system, |A| = 2, |E| = 2" in r.output
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=400), st.integers(0, 2000))
+def test_a_mangled_tape_file_is_a_clean_error(tmp_path, junk, at):
+    """Bad input, fuzzed: text spliced into a real tape file gives a ProgramError, never a crash."""
+    text = Path("programs/compiled/double.u15_2.yaml").read_text()
+    bad = tmp_path / "mangled.yaml"
+    bad.write_text(text[:at] + junk + text[at + len(junk) // 2:], encoding="utf-8")
+    try:
+        tapes.load(str(bad))
+    except ProgramError:
+        pass
