@@ -16,6 +16,7 @@ Sections:
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import platform
 import sys
@@ -42,6 +43,7 @@ def timed(fn):
     return out, time.perf_counter() - t
 
 
+@functools.cache
 def longest_u15_2() -> tuple[str, TuringMachine]:
     """U15,2 on the compiled tape in programs/compiled/ with the most expected steps."""
     best: tuple[int, str] | None = None

@@ -38,13 +38,14 @@ DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) /
 EXIT = {"halted": 0, "step-limit": 3}  # every other status exits 1
 
 
-def _load_machine(path: str, input_: str | None, head: int | None) -> TuringMachine:
-    """The program, on the tape --input gives: symbols, or a compiled U15,2 tape file."""
+def _load_machine(path: str, input_: str | None, head: int | None,
+                  compiled: tapes.TapeFile | None = None) -> TuringMachine:
+    """The program, on the tape --input gives: symbols, or the compiled U15,2 tape already loaded."""
     machine = program_mod.load(path)
-    if input_ is not None and tapes.is_tape_file(input_):
+    if compiled is not None:
         if head is not None:
             raise click.BadParameter("a compiled tape fixes the head; drop --head", param_hint="--head")
-        return tapes.input_for(machine, tapes.load(input_), input_)
+        return tapes.input_for(machine, compiled, str(input_))
     if input_ is not None:
         machine = machine.with_input(tuple(input_), head or 0)
     elif head is not None:
@@ -197,8 +198,8 @@ def run_cmd(program_path: str, cpu_spec: "CpuSpec", max_steps: int, input_: str 
             no_check: bool, no_memo: bool, as_json: bool, quiet: bool, trace_path: str | None,
             checkpoint_path: str | None, checkpoint_every: int, checkpoint_seconds: float, retries: int) -> None:
     """Run PROGRAM (a YAML file or compact notation) on the LLM machine."""
-    machine = _load_machine(program_path, input_, head)
     compiled = _compiled_tape(input_, quiet or as_json, max_steps)
+    machine = _load_machine(program_path, input_, head, compiled)
     image = compile_machine(machine, dialect_mod.load(cpu_spec.dialect))
     cpu = cpu_spec.build(image.dialect, memo=not no_memo)
     progress = Progress(not (quiet or as_json) and sys.stderr.isatty(), cpu)
@@ -358,8 +359,8 @@ def simulate_cmd(program_path: str, max_steps: int, input_: str | None, head: in
     """Run PROGRAM on the reference simulator only (the ground truth; no backend)."""
     from llmvm.accel import Accelerated
 
-    machine = _load_machine(program_path, input_, head)
     compiled = _compiled_tape(input_, as_json, max_steps)
+    machine = _load_machine(program_path, input_, head, compiled)
     started = time.perf_counter()
     out = Accelerated(machine, block).run(max_steps) if block else Reference(machine).run(max_steps)
     seconds = time.perf_counter() - started
