@@ -156,6 +156,8 @@ def test_a_mangled_tape_file_is_a_clean_error(tmp_path, junk, at):
     bad = tmp_path / "mangled.yaml"
     bad.write_text(text[:at] + junk + text[at + len(junk) // 2:], encoding="utf-8")
     try:
-        tapes.load(str(bad))
+        loaded = tapes.load(str(bad))
     except ProgramError:
-        pass
+        assert junk, "the unchanged file must load"
+    else:
+        assert loaded.tape == tapes.load("programs/compiled/double.u15_2.yaml").tape  # the sha256 guards it
