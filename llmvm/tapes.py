@@ -90,13 +90,6 @@ def expectations(system: BiTag, *, bitag_steps: int, u15_steps: int) -> dict[str
     return out
 
 
-def build(path: str, *, bitag_steps: int = 10**7, u15_steps: int = 0) -> TapeFile:
-    """Compile a source file to a U15,2 tape file."""
-    system, encodes = read_source(path)
-    expect = expectations(system, bitag_steps=bitag_steps, u15_steps=u15_steps)
-    return TapeFile(system, u15.encode(system), encodes, expect)
-
-
 # ----------------------------------------------------------------------------- files
 
 
